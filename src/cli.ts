@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// The `duckqueue` command. Each subcommand lives next to the code it drives
+// and is loaded only when asked for, so `duckqueue stats` does not pay for
+// the benchmark machinery.
+
+type Command = {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+};
+
+const commands: Record<string, Command> = {
+  worker: {
+    summary: 'worker <db> [--queue q] [--concurrency n]   run jobs',
+    load: () => import('./worker/cli.js'),
+  },
+  stats: {
+    summary: 'stats <db> [--queue q]                       job counts',
+    load: () => import('./queue/cli.js'),
+  },
+  bench: {
+    summary: 'bench [--quick] [--suite a,b] [--out dir]    run suites',
+    load: () => import('./bench/cli.js'),
+  },
+  gate: {
+    summary: 'gate --baseline f --current f                regression gate',
+    load: () => import('./bench/gate-cli.js'),
+  },
+};
+
+function usage(): string {
+  const lines = Object.values(commands).map((c) => `  duckqueue ${c.summary}`);
+  return ['usage:', ...lines].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`duckqueue: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exitCode = 1;
+  },
+);

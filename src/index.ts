@@ -1,0 +1,12 @@
+// Public API of the duckqueue package.
+export { DuckQueue } from './queue/queue.js';
+export { Worker } from './worker/worker.js';
+export * from './queue/errors.js';
+export {
+  createSerializer,
+  registerSerializer,
+  registerTask,
+  inspectPayload,
+} from './serialize/index.js';
+export * from './serialize/errors.js';
+export type * from './serialize/types.js';
