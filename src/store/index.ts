@@ -1,0 +1,47 @@
+// Opens a store by name. Only SQLite is loaded eagerly by callers that ask
+// for it; other backends live in src/store/<name>.ts, each exporting
+// `openStore(location, options)`, and are imported on first use so a
+// SQLite user never loads a DuckDB or PostgreSQL driver.
+
+import { UnknownStoreError } from '../queue/errors.js';
+import type { OpenStore, Store, StoreOptions } from './types.js';
+
+/** Backends this package ships. */
+export const STORE_NAMES = ['sqlite', 'duckdb', 'postgres'] as const;
+export type StoreName = (typeof STORE_NAMES)[number];
+
+export function isStore(value: unknown): value is Store {
+  const s = value as Store | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.claim === 'function' &&
+    typeof s.enqueue === 'function' &&
+    typeof s.migrate === 'function'
+  );
+}
+
+/** Open and migrate the store called `name` at `location`. */
+export async function openStore(
+  name: string,
+  location: string,
+  options: StoreOptions = {},
+): Promise<Store> {
+  if (!(STORE_NAMES as readonly string[]).includes(name)) {
+    throw new UnknownStoreError(name, 'no such backend', STORE_NAMES);
+  }
+  let mod: { openStore?: OpenStore };
+  try {
+    mod = (await import(`./${name}.js`)) as { openStore?: OpenStore };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(`${name}.`)) {
+      throw new UnknownStoreError(name, 'its module is not installed', STORE_NAMES);
+    }
+    throw err;
+  }
+  if (typeof mod.openStore !== 'function') {
+    throw new UnknownStoreError(name, 'its module exports no openStore()', STORE_NAMES);
+  }
+  return mod.openStore(location, options);
+}

@@ -1,0 +1,25 @@
+// The stores the contract suite runs against. Adding a backend to the suite
+// is one entry here: a name and a factory that opens a fresh, migrated
+// store inside the given temporary directory.
+
+import { join } from 'node:path';
+import { openStore as openSqlite } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
+
+export interface StoreFactory {
+  name: string;
+  /** Open a new, empty, migrated store whose files live under `dir`. */
+  create(dir: string): Promise<Store>;
+  /**
+   * Why this backend cannot run here (e.g. no server), or null to run.
+   * Omitted means always available.
+   */
+  unavailable?(): Promise<string | null>;
+}
+
+export const storeFactories: StoreFactory[] = [
+  {
+    name: 'sqlite',
+    create: async (dir) => openSqlite(join(dir, 'jobs.db')),
+  },
+];
