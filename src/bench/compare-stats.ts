@@ -1,0 +1,188 @@
+// Statistics the regression gate needs to compare two sets of samples:
+// medians and the Mann–Whitney U rank test. Rank tests suit benchmark
+// samples because they make no assumption about the shape of the noise
+// (timings are skewed, with a long tail of slow rounds) and one wild
+// outlier moves a rank by at most one place.
+
+/** Median of a non-empty list; the mean of the middle two for even sizes. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) {
+    throw new RangeError('median of an empty list is undefined');
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? sorted[mid]!
+    : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export interface RankTest {
+  /** Pairs (x, y) with x > y, ties counted as one half. */
+  u: number;
+  /** One-sided p-value for "x tends to be larger than y". */
+  pGreater: number;
+  /** One-sided p-value for "x tends to be smaller than y". */
+  pLess: number;
+  /** 'exact' enumerates the null distribution; 'normal' approximates it. */
+  method: 'exact' | 'normal';
+}
+
+/**
+ * Largest sample sizes for which the exact null distribution is computed.
+ * Above this the normal approximation is within a few percent of exact.
+ */
+const EXACT_LIMIT = 40;
+
+/**
+ * Mann–Whitney U test of sample `x` against sample `y`.
+ *
+ * Uses the exact distribution when there are no ties and both samples have
+ * at most 40 values, otherwise the normal approximation with tie and
+ * continuity corrections.
+ */
+export function mannWhitneyU(
+  x: readonly number[],
+  y: readonly number[],
+): RankTest {
+  const m = x.length;
+  const n = y.length;
+  if (m === 0 || n === 0) {
+    throw new RangeError(
+      `mannWhitneyU needs two non-empty samples (got ${m} and ${n})`,
+    );
+  }
+  const { ranks, tieTerm } = rankAll([...x, ...y]);
+  let rankSumX = 0;
+  for (let i = 0; i < m; i++) rankSumX += ranks[i]!;
+  const u = rankSumX - (m * (m + 1)) / 2;
+
+  if (tieTerm === 0 && m <= EXACT_LIMIT && n <= EXACT_LIMIT) {
+    const cdf = exactUDistribution(m, n);
+    // U is an integer without ties. P(U >= u) = 1 - P(U <= u - 1).
+    const pLess = cdf[u]!;
+    const pGreater = u === 0 ? 1 : 1 - cdf[u - 1]!;
+    return { u, pGreater: clampP(pGreater), pLess: clampP(pLess), method: 'exact' };
+  }
+
+  const total = m + n;
+  const mean = (m * n) / 2;
+  const variance =
+    ((m * n) / 12) * (total + 1 - tieTerm / (total * (total - 1)));
+  if (variance <= 0) {
+    // Every value is the same: no evidence either way.
+    return { u, pGreater: 1, pLess: 1, method: 'normal' };
+  }
+  const sd = Math.sqrt(variance);
+  const zGreater = (u - mean - 0.5) / sd;
+  const zLess = (u - mean + 0.5) / sd;
+  return {
+    u,
+    pGreater: clampP(upperNormalTail(zGreater)),
+    pLess: clampP(1 - upperNormalTail(zLess)),
+    method: 'normal',
+  };
+}
+
+/**
+ * The smallest one-sided p-value the rank test can reach with samples of
+ * these sizes: 1 / C(m + n, m). If it is not below the significance level,
+ * no amount of slowdown can be detected and more samples are needed.
+ */
+export function smallestPossibleP(m: number, n: number): number {
+  let logChoose = 0;
+  for (let i = 1; i <= m; i++) {
+    logChoose += Math.log(n + i) - Math.log(i);
+  }
+  return Math.exp(-logChoose);
+}
+
+function clampP(p: number): number {
+  return Math.min(1, Math.max(0, p));
+}
+
+/** Average ranks (1-based) and the tie term sum(t^3 - t) over tie groups. */
+function rankAll(values: number[]): { ranks: number[]; tieTerm: number } {
+  const order = values.map((v, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const ranks = new Array<number>(values.length);
+  let tieTerm = 0;
+  let start = 0;
+  while (start < order.length) {
+    let end = start + 1;
+    while (end < order.length && values[order[end]!] === values[order[start]!]) {
+      end++;
+    }
+    const averageRank = (start + 1 + end) / 2;
+    for (let k = start; k < end; k++) ranks[order[k]!] = averageRank;
+    const t = end - start;
+    tieTerm += t * t * t - t;
+    start = end;
+  }
+  return { ranks, tieTerm };
+}
+
+/**
+ * Cumulative null distribution of U for sizes m and n: cdf[u] = P(U <= u).
+ * Built with the recurrence on the largest value of the pooled sample: it
+ * belongs to x (and beats all n values of y) or to y (and beats none).
+ */
+function exactUDistribution(m: number, n: number): number[] {
+  // counts[j][i] holds the distribution for sizes (i, j) as a frequency
+  // array; frequencies are divided by C(i + j, i) at the end.
+  let previous: number[][] = [];
+  for (let j = 0; j <= n; j++) {
+    const row: number[][] = [];
+    for (let i = 0; i <= m; i++) {
+      if (i === 0 || j === 0) {
+        row.push([1]);
+        continue;
+      }
+      const withX = row[i - 1]!; // sizes (i - 1, j), shifted by j
+      const withY = previous[i]!; // sizes (i, j - 1)
+      const freq = new Array<number>(i * j + 1).fill(0);
+      for (let u = 0; u < withX.length; u++) freq[u + j]! += withX[u]!;
+      for (let u = 0; u < withY.length; u++) freq[u]! += withY[u]!;
+      row.push(freq);
+    }
+    previous = row;
+  }
+  const freq = previous[m]!;
+  const total = freq.reduce((a, b) => a + b, 0);
+  const cdf: number[] = [];
+  let running = 0;
+  for (const f of freq) {
+    running += f;
+    cdf.push(running / total);
+  }
+  return cdf;
+}
+
+/** P(Z > z) for a standard normal Z, accurate to about 1e-7. */
+function upperNormalTail(z: number): number {
+  return 0.5 * erfc(z / Math.SQRT2);
+}
+
+/** Complementary error function (Chebyshev fit, relative error < 1.2e-7). */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const poly =
+    -z * z -
+    1.26551223 +
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t *
+              (0.09678418 +
+                t *
+                  (-0.18628806 +
+                    t *
+                      (0.27886807 +
+                        t *
+                          (-1.13520398 +
+                            t *
+                              (1.48851587 +
+                                t * (-0.82215223 + t * 0.17087277))))))));
+  const r = t * Math.exp(poly);
+  return x >= 0 ? r : 2 - r;
+}
