@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import { openStore as openSqlite } from '../../src/store/sqlite.js';
+import { openStore as openDuckDB } from '../../src/store/duckdb.js';
 import type { Store } from '../../src/store/types.js';
 
 export interface StoreFactory {
@@ -22,4 +23,5 @@ export const storeFactories: StoreFactory[] = [
     name: 'sqlite',
     create: async (dir) => openSqlite(join(dir, 'jobs.db')),
   },
+  { name: 'duckdb', create: async (dir) => openDuckDB(join(dir, 'jobs.duckdb')) },
 ];
