@@ -1,0 +1,198 @@
+// What only the DuckDB store has: one writing process per file (checked
+// with real second processes), stores in one process sharing the file,
+// and refusing files that are not DuckDB databases. The common behaviour
+// is in the store contract suite.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  openStore,
+  StoreFileError,
+  StoreLockedError,
+} from '../src/store/duckdb.js';
+import type { NewJobRow } from '../src/store/types.js';
+import { removeTempDirs, tempDir } from './helpers/tmp.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'duckdb-process.ts');
+const T0 = 1_700_000_000_000;
+
+afterAll(removeTempDirs);
+
+interface ChildLine {
+  pid: number;
+  outcome: 'error' | 'ready' | 'opened' | 'crash';
+  name?: string;
+  code?: string;
+  holderPid?: number | null;
+  message?: string;
+  id?: string;
+  fnNames?: string[];
+}
+
+function job(fnName: string): NewJobRow {
+  return {
+    queue: 'default',
+    payload: new Uint8Array([1]),
+    format: 'json',
+    fnName,
+    priority: 50,
+    runAt: T0,
+    maxAttempts: 1,
+    timeoutMs: null,
+    createdAt: T0,
+  };
+}
+
+/** Start the fixture process; lines arrive parsed, in order. */
+function startChild(mode: 'open' | 'hold', file: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, mode, file], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }) as ChildProcessWithoutNullStreams;
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const lines = createInterface({ input: child.stdout });
+  const queue: ChildLine[] = [];
+  const waiting: ((l: ChildLine) => void)[] = [];
+  lines.on('line', (text) => {
+    const line = JSON.parse(text) as ChildLine;
+    const next = waiting.shift();
+    if (next) next(line);
+    else queue.push(line);
+  });
+  const exited = new Promise<number | null>((done) => child.on('exit', done));
+  return {
+    child,
+    exited,
+    /** The next line, or a failure naming stderr if the child dies first. */
+    next(): Promise<ChildLine> {
+      const ready = queue.shift();
+      if (ready) return Promise.resolve(ready);
+      return new Promise((resolve, reject) => {
+        waiting.push(resolve);
+        exited.then((code) => {
+          if (!queue.length) {
+            reject(new Error(`child exited ${code} first: ${stderr}`));
+          }
+        });
+      });
+    },
+  };
+}
+
+describe('duckdb store: one writing process per file', () => {
+  it('refuses a second process with StoreLockedError, then lets it in', async () => {
+    const file = join(tempDir(), 'jobs.duckdb');
+    const store = await openStore(file);
+    await store.enqueue(job('parent'));
+
+    const refused = startChild('open', file);
+    const line = await refused.next();
+    expect(await refused.exited).toBe(0);
+    expect(line).toMatchObject({
+      outcome: 'error',
+      name: 'StoreLockedError',
+      code: 'STORE_LOCKED',
+      holderPid: process.pid,
+    });
+    expect(line.message).toContain(file);
+    expect(line.message).toContain("store: 'sqlite'");
+    expect(line.message).toContain("store: 'postgres'");
+    // The refused process changed nothing.
+    expect((await store.stats(undefined, T0)).pending).toBe(1);
+    await store.close();
+
+    const admitted = startChild('open', file);
+    const ok = await admitted.next();
+    expect(await admitted.exited).toBe(0);
+    expect(ok.outcome).toBe('opened');
+    expect(ok.fnNames?.sort()).toEqual(['parent', `from-${ok.pid}`].sort());
+  });
+
+  it('is refused itself while another process holds the file', async () => {
+    const file = join(tempDir(), 'jobs.duckdb');
+    const holder = startChild('hold', file);
+    const ready = await holder.next();
+    expect(ready.outcome).toBe('ready');
+
+    const err = await openStore(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreLockedError);
+    expect(err).toMatchObject({ holderPid: holder.child.pid, location: file });
+
+    holder.child.stdin.write('close\n');
+    expect((await holder.next()).outcome).toBe('opened');
+    expect(await holder.exited).toBe(0);
+
+    // Nothing the holder wrote was lost.
+    const store = await openStore(file);
+    const rows = await store.listJobs({ now: T0 });
+    expect(rows.map((r) => r.fnName)).toEqual([`from-${ready.pid}`]);
+    expect(rows[0]!.id).toBe(ready.id);
+    await store.close();
+  });
+});
+
+describe('duckdb store: stores in one process', () => {
+  it('share one database file and survive each other closing', async () => {
+    const file = join(tempDir(), 'jobs.duckdb');
+    const a = await openStore(file);
+    const b = await openStore(file);
+    const id = await a.enqueue(job('shared'));
+    expect((await b.getJob(id, T0))?.fnName).toBe('shared');
+    const claimed = await Promise.all([
+      a.claimMany({ queue: 'default', workerId: 'a', now: T0, visibilityTimeoutMs: 1 }, 5),
+      b.claimMany({ queue: 'default', workerId: 'b', now: T0, visibilityTimeoutMs: 1 }, 5),
+    ]);
+    expect(claimed.flat().map((j) => j.id)).toEqual([id]);
+    await a.close();
+    expect(await b.ack(id, null, T0)).toBe(true);
+    await b.close();
+
+    const c = await openStore(file);
+    expect((await c.getJob(id, T0))?.status).toBe('done');
+    await c.close();
+  });
+
+  it('refuses use after close with an error saying so', async () => {
+    const store = await openStore(join(tempDir(), 'jobs.duckdb'));
+    await store.close();
+    await expect(store.enqueue(job('late'))).rejects.toThrow(/closed/);
+  });
+
+  it('keeps every row of a batch or none', async () => {
+    const store = await openStore(join(tempDir(), 'jobs.duckdb'));
+    const bad = { ...job('bad'), payload: null as unknown as Uint8Array };
+    await expect(store.enqueueMany([job('ok'), bad])).rejects.toThrow();
+    expect((await store.stats(undefined, T0)).pending).toBe(0);
+    const ids = await store.enqueueMany([job('x'), job('y')]);
+    expect(ids).toHaveLength(2);
+    await store.close();
+  });
+});
+
+describe('duckdb store: files that are not DuckDB databases', () => {
+  it('names a SQLite file and says which store opens it', async () => {
+    const file = join(tempDir(), 'jobs.db');
+    const sqlite = new Database(file);
+    sqlite.exec('CREATE TABLE t (x)');
+    sqlite.close();
+    const err = await openStore(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreFileError);
+    expect((err as Error).message).toMatch(/SQLite database.*store: 'sqlite'/);
+  });
+
+  it('refuses a file of something else', async () => {
+    const file = join(tempDir(), 'notes.duckdb');
+    writeFileSync(file, 'these are not the rows you are looking for\n');
+    const err = await openStore(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreFileError);
+    expect((err as Error).message).toContain(file);
+  });
+
+  it('refuses an empty location', async () => {
+    await expect(openStore('')).rejects.toBeInstanceOf(StoreFileError);
+  });
+});
