@@ -112,8 +112,10 @@ function side(row: GateRow, which: 'baseline' | 'current'): string {
   const value = which === 'baseline' ? row.baselineValue : row.currentValue;
   const timing = which === 'baseline' ? row.baselineTiming : row.currentTiming;
   if (timing) return formatTiming(timing, row.ratio !== undefined);
-  if (value !== undefined) return escapeCell(truncate(JSON.stringify(value), 60));
-  return '—';
+  if (value === undefined) return '—';
+  const unit = which === 'baseline' ? row.baselineUnit : row.currentUnit;
+  const text = typeof value === 'number' && unit ? `${value} ${unit}` : JSON.stringify(value);
+  return escapeCell(truncate(text, 60));
 }
 
 function formatTiming(t: TimingSide, gated: boolean): string {
@@ -132,6 +134,12 @@ function change(row: GateRow): string {
   const a = row.baselineTiming;
   const b = row.currentTiming;
   if (a && b && a.median !== 0) return percent(b.median / a.median - 1);
+  const x = row.baselineValue;
+  const y = row.currentValue;
+  if (typeof x === 'number' && typeof y === 'number' && x !== y) {
+    const diff = `${y > x ? '+' : ''}${y - x}`;
+    return x === 0 ? diff : `${diff} (${percent(y / x - 1)})`;
+  }
   return '';
 }
 

@@ -93,6 +93,8 @@ export interface GateRow {
   /** Exact values, when the metric is exact on that side. */
   baselineValue?: ExactMetric['value'];
   currentValue?: ExactMetric['value'];
+  baselineUnit?: string;
+  currentUnit?: string;
   /** Timing summaries, when the metric is timing on that side. */
   baselineTiming?: TimingSide;
   currentTiming?: TimingSide;
@@ -317,8 +319,14 @@ function baseRow(
     failed: false,
     note: '',
   };
-  if (old?.kind === 'exact') row.baselineValue = old.value;
-  if (now?.kind === 'exact') row.currentValue = now.value;
+  if (old?.kind === 'exact') {
+    row.baselineValue = old.value;
+    if (old.unit) row.baselineUnit = old.unit;
+  }
+  if (now?.kind === 'exact') {
+    row.currentValue = now.value;
+    if (now.unit) row.currentUnit = now.unit;
+  }
   if (old?.kind === 'timing') row.baselineTiming = timingSide(old);
   if (now?.kind === 'timing') row.currentTiming = timingSide(now);
   return row;
