@@ -8,6 +8,7 @@ import type { Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sqliteCoreMigrations, type SqlMigration } from './sqlite-migrations.js';
+import { SqliteDagStore, sqliteDagMigrations } from '../dag/sqlite.js';
 import type {
   ClaimFence,
   ClaimRequest,
@@ -78,6 +79,9 @@ const HELD = `status = 'claimed' AND (@worker IS NULL OR
 
 const SET_ERROR = `error_name = @errorName, error_message = @errorMessage,
   error_stack = @errorStack, error_value = @errorValue`;
+
+/** Named parameters of a statement that may settle DAG nodes. */
+type SettleParams = { id?: number; now: number; [name: string]: unknown };
 
 function toRow(r: SqlJob): JobRow {
   return {
@@ -177,7 +181,11 @@ export class SqliteStore implements Store {
   }
 
   private migrateSync(): void {
-    const all = [...sqliteCoreMigrations, ...this.extraMigrations];
+    const all = [
+      ...sqliteCoreMigrations,
+      ...sqliteDagMigrations,
+      ...this.extraMigrations,
+    ];
     const apply = this.db.transaction(() => {
       this.db.exec(`CREATE TABLE IF NOT EXISTS duckqueue_migrations (
         seq INTEGER PRIMARY KEY,
@@ -219,31 +227,18 @@ export class SqliteStore implements Store {
         WHERE queue = @queue AND status = 'pending' AND run_at <= @now
         ORDER BY priority DESC, run_at, id LIMIT @max)
       RETURNING ${COLUMNS}`);
-    return {
-      insert,
-      insertMany: db.transaction((jobs: NewJobRow[]) =>
-        jobs.map((j) => String(insert.run(j).lastInsertRowid)),
-      ),
-      claim,
-      claimMany: db.transaction((params: Record<string, unknown>) =>
-        (claim.all(params) as SqlJob[]).map(toRow),
-      ),
-      ack: db.prepare(`UPDATE jobs SET status = 'done', result = @result,
+    // DAG nodes settle in the transaction that finishes their job.
+    const dag = new SqliteDagStore(db, (job) =>
+      String(insert.run(job).lastInsertRowid),
+    );
+    const ack = db.prepare(`UPDATE jobs SET status = 'done', result = @result,
         finished_at = @now, updated_at = @now, claim_expires_at = NULL
-        WHERE id = @id AND ${HELD}`),
-      retry: db.prepare(`UPDATE jobs SET status = 'pending', run_at = @runAt,
-        updated_at = @now, claim_expires_at = NULL, ${SET_ERROR}
-        WHERE id = @id AND ${HELD}`),
-      fail: db.prepare(`UPDATE jobs SET status = @status, finished_at = @now,
-        updated_at = @now, claim_expires_at = NULL, ${SET_ERROR}
-        WHERE id = @id AND ${HELD}`),
-      release: db.prepare(`UPDATE jobs SET status = 'pending',
-        attempts = attempts - 1, run_at = @now, updated_at = @now,
-        claim_expires_at = NULL
-        WHERE id = @id AND ${HELD}`),
-      extend: db.prepare(`UPDATE jobs SET claim_expires_at = @expiresAt,
-        updated_at = @now WHERE id = @id AND ${HELD}`),
-      recover: db.prepare(`UPDATE jobs SET
+        WHERE id = @id AND ${HELD}`);
+    const fail = db.prepare(`UPDATE jobs SET status = @status,
+        finished_at = @now, updated_at = @now, claim_expires_at = NULL,
+        ${SET_ERROR}
+        WHERE id = @id AND ${HELD}`);
+    const recover = db.prepare(`UPDATE jobs SET
         status = CASE WHEN attempts >= max_attempts THEN 'dead'
           ELSE 'pending' END,
         finished_at = CASE WHEN attempts >= max_attempts THEN @now
@@ -252,7 +247,43 @@ export class SqliteStore implements Store {
         ${SET_ERROR}
         WHERE status = 'claimed' AND claim_expires_at <= @now
           AND (@queue IS NULL OR queue = @queue)
-        RETURNING status`),
+        RETURNING id, status`);
+    return {
+      dag,
+      insert,
+      insertMany: db.transaction((jobs: NewJobRow[]) =>
+        jobs.map((j) => String(insert.run(j).lastInsertRowid)),
+      ),
+      claim,
+      claimMany: db.transaction((params: Record<string, unknown>) =>
+        (claim.all(params) as SqlJob[]).map(toRow),
+      ),
+      ack: db.transaction((params: SettleParams) => {
+        const done = ack.run(params).changes === 1;
+        if (done) dag.settle(params.id!, 'done', params.now);
+        return done;
+      }),
+      retry: db.prepare(`UPDATE jobs SET status = 'pending', run_at = @runAt,
+        updated_at = @now, claim_expires_at = NULL, ${SET_ERROR}
+        WHERE id = @id AND ${HELD}`),
+      fail: db.transaction((params: SettleParams) => {
+        const failed = fail.run(params).changes === 1;
+        if (failed) dag.settle(params.id!, 'failed', params.now);
+        return failed;
+      }),
+      release: db.prepare(`UPDATE jobs SET status = 'pending',
+        attempts = attempts - 1, run_at = @now, updated_at = @now,
+        claim_expires_at = NULL
+        WHERE id = @id AND ${HELD}`),
+      extend: db.prepare(`UPDATE jobs SET claim_expires_at = @expiresAt,
+        updated_at = @now WHERE id = @id AND ${HELD}`),
+      recover: db.transaction((params: SettleParams) => {
+        const rows = recover.all(params) as { id: number; status: string }[];
+        for (const r of rows) {
+          if (r.status === 'dead') dag.settle(r.id, 'failed', params.now);
+        }
+        return rows.map((r) => r.status);
+      }),
       statsQueue: db.prepare(`SELECT ${SHOWN_STATUS} AS status,
         COUNT(*) AS n FROM jobs WHERE queue = @queue GROUP BY 1`),
       statsAll: db.prepare(`SELECT ${SHOWN_STATUS} AS status,
@@ -270,6 +301,11 @@ export class SqliteStore implements Store {
         claimed_at = NULL, claimed_by = NULL, claim_expires_at = NULL
         WHERE id = @id AND status IN ('failed', 'dead')`),
     };
+  }
+
+  /** DAG runs kept in this database (src/dag/sqlite.ts). */
+  get dag(): SqliteDagStore {
+    return this.s.dag;
   }
 
   private get s() {
@@ -308,8 +344,12 @@ export class SqliteStore implements Store {
   ): Promise<boolean> {
     const key = parseId(id);
     if (key === null) return false;
-    const info = this.s.ack.run({ id: key, result, now, ...fenceParams(fence) });
-    return info.changes === 1;
+    return this.s.ack.immediate({
+      id: key,
+      result,
+      now,
+      ...fenceParams(fence),
+    });
   }
 
   async retry(
@@ -332,14 +372,13 @@ export class SqliteStore implements Store {
   async fail(id: string, u: FailUpdate, fence?: ClaimFence): Promise<boolean> {
     const key = parseId(id);
     if (key === null) return false;
-    const info = this.s.fail.run({
+    return this.s.fail.immediate({
       id: key,
       status: u.status,
       now: u.now,
       ...errorParams(u.error),
       ...fenceParams(fence),
     });
-    return info.changes === 1;
   }
 
   async release(id: string, now: number, fence?: ClaimFence): Promise<boolean> {
@@ -367,9 +406,11 @@ export class SqliteStore implements Store {
   }
 
   async recoverExpired(req: RecoverRequest): Promise<RecoverResult> {
-    const statuses = this.s.recover
-      .pluck()
-      .all({ now: req.now, queue: req.queue ?? null, ...errorParams(req.error) });
+    const statuses = this.s.recover.immediate({
+      now: req.now,
+      queue: req.queue ?? null,
+      ...errorParams(req.error),
+    });
     let dead = 0;
     for (const s of statuses) if (s === 'dead') dead++;
     return { requeued: statuses.length - dead, dead };

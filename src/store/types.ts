@@ -5,6 +5,8 @@
 // Every store (SQLite, DuckDB, PostgreSQL) implements this interface and is
 // checked by the one contract suite in test/store-contract.test.ts.
 
+import type { DagStore } from '../dag/store.js';
+
 /**
  * Where a job is in its life.
  * - `pending`: ready to run now.
@@ -165,6 +167,13 @@ export interface PurgeRequest {
 export interface Store {
   /** Backend name, e.g. 'sqlite'. */
   readonly name: string;
+
+  /**
+   * DAG runs kept by this store, if it supports them (src/dag/store.ts,
+   * which also states what ack, fail and recoverExpired must do for DAG
+   * jobs).
+   */
+  readonly dag?: DagStore;
 
   /**
    * Create or upgrade the schema. Idempotent, safe to run from several
