@@ -1,0 +1,158 @@
+// How deeply nested a body is, found by one linear pass over its bytes
+// without decoding it. Decoders recurse; a body nested a million levels deep
+// would exhaust their stack (or spend seconds failing), so the depth limit is
+// checked first, by loops that use no recursion and allocate nothing.
+
+/** Result of a scan: the deepest nesting seen, or that the limit was hit. */
+export interface DepthScan {
+  /** Deepest nesting seen (stops counting once past the limit). */
+  depth: number;
+  exceeded: boolean;
+  /**
+   * False when the scanner met something it does not know (a newer v8
+   * tag, say) and stopped early. The decoder then has the last word; it
+   * still fails cleanly, just later and with its own error.
+   */
+  complete: boolean;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * Nesting depth of JSON text given as UTF-8 bytes. Brackets inside strings
+ * are skipped; multi-byte UTF-8 never contains ASCII bytes, so a byte scan
+ * is exact.
+ */
+export function jsonDepth(bytes: Uint8Array, limit: number): DepthScan {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === BACKSLASH) i++;
+      else if (b === QUOTE) inString = false;
+      continue;
+    }
+    if (b === QUOTE) inString = true;
+    else if (b === OPEN_BRACKET || b === OPEN_BRACE) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return { depth: max, exceeded: true, complete: true };
+      }
+    } else if (b === CLOSE_BRACKET || b === CLOSE_BRACE) depth--;
+  }
+  return { depth: max, exceeded: false, complete: true };
+}
+
+// Tags of the v8 ValueSerializer wire format (v8/src/objects/
+// value-serializer.cc), by what follows them.
+const T = (c: string): number => c.charCodeAt(0);
+const NO_PAYLOAD = new Set(
+  ['\0', '-', '_', '0', 'T', 'F', 'y', 'x', 's'].map(T),
+);
+const ONE_VARINT = new Set(['?', 'I', 'U', '^', 't', 'u', 'p', 'w', 'm'].map(T));
+const EIGHT_BYTES = new Set(['N', 'D', 'n'].map(T));
+const LENGTH_THEN_BYTES = new Set(['S', '"', 'c', 'B'].map(T));
+const BEGIN = new Set(['o', ';', "'"].map(T));
+const BEGIN_WITH_LENGTH = new Set(['A', 'a'].map(T));
+const END_ONE_VARINT = new Set(['{', ':', ','].map(T));
+const END_TWO_VARINTS = new Set(['$', '@'].map(T));
+const VERSION = 0xff;
+const BIGINT = T('Z');
+const BIGINT_OBJECT = T('z');
+const REGEXP = T('R');
+const RESIZABLE_BUFFER = T('~');
+const VIEW = T('V');
+const HOST_OBJECT = T('\\');
+
+/**
+ * Nesting depth of a node:v8 `serialize()` buffer: objects, arrays, maps
+ * and sets count one level each.
+ */
+export function v8Depth(bytes: Uint8Array, limit: number): DepthScan {
+  let at = 0;
+  let depth = 0;
+  let max = 0;
+  let version = 0;
+  // Returns -1 when the varint runs past the end or is too long.
+  const varint = (): number => {
+    let value = 0;
+    let shift = 0;
+    while (at < bytes.length && shift <= 49) {
+      const b = bytes[at++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+      shift += 7;
+    }
+    return -1;
+  };
+  const stop = (): DepthScan => ({ depth: max, exceeded: false, complete: false });
+  while (at < bytes.length) {
+    const tag = bytes[at++]!;
+    if (tag === VERSION) {
+      version = varint();
+      if (version < 0) return stop();
+    } else if (NO_PAYLOAD.has(tag)) {
+      continue;
+    } else if (ONE_VARINT.has(tag)) {
+      if (varint() < 0) return stop();
+    } else if (EIGHT_BYTES.has(tag)) {
+      at += 8;
+    } else if (LENGTH_THEN_BYTES.has(tag)) {
+      const length = varint();
+      if (length < 0) return stop();
+      at += length;
+    } else if (BEGIN.has(tag) || BEGIN_WITH_LENGTH.has(tag)) {
+      if (BEGIN_WITH_LENGTH.has(tag) && varint() < 0) return stop();
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return { depth: max, exceeded: true, complete: true };
+      }
+    } else if (END_ONE_VARINT.has(tag)) {
+      if (varint() < 0) return stop();
+      depth--;
+    } else if (END_TWO_VARINTS.has(tag)) {
+      if (varint() < 0 || varint() < 0) return stop();
+      depth--;
+    } else if (tag === BIGINT || tag === BIGINT_OBJECT) {
+      const bitfield = varint();
+      if (bitfield < 0) return stop();
+      at += Math.floor(bitfield / 2);
+    } else if (tag === REGEXP) {
+      // The pattern follows as a tagged string, then a varint of flags.
+      const stringTag = bytes[at++];
+      if (stringTag === undefined || !LENGTH_THEN_BYTES.has(stringTag)) {
+        return stop();
+      }
+      const length = varint();
+      if (length < 0) return stop();
+      at += length;
+      if (varint() < 0) return stop();
+    } else if (tag === RESIZABLE_BUFFER) {
+      const length = varint();
+      if (length < 0 || varint() < 0) return stop();
+      at += length;
+    } else if (tag === VIEW) {
+      // Sub-tag, offset, length, and flags from format version 14 on.
+      const fields = version >= 14 ? 3 : 2;
+      at++;
+      for (let i = 0; i < fields; i++) if (varint() < 0) return stop();
+    } else if (tag === HOST_OBJECT) {
+      // Node writes typed arrays as: type index, byte length, raw bytes.
+      if (varint() < 0) return stop();
+      const length = varint();
+      if (length < 0) return stop();
+      at += length;
+    } else {
+      // Errors ('r') and anything newer: leave the rest to the decoder.
+      return stop();
+    }
+  }
+  return { depth: max, exceeded: false, complete: true };
+}

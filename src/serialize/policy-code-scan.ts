@@ -1,0 +1,223 @@
+// Finds denied names in JavaScript text by parsing it with acorn and walking
+// the tree. A regular expression cannot tell `eval(x)` from `"eval"` in a
+// string or `o.evaluate`; the tree can, and it also sees computed access
+// such as `cp['ex' + 'ec']` that no text search would match.
+
+import { parse, type Node } from 'acorn';
+import { full } from 'acorn-walk';
+import { type DenyList, showName } from './policy-names.js';
+
+/** One reason to refuse a piece of code. */
+export interface CodeFinding {
+  /** What was found, e.g. `identifier 'eval'`. */
+  what: string;
+  /** Why it is refused and what to do, in one sentence. */
+  why: string;
+  /** Character offset in the scanned text. */
+  at: number;
+}
+
+export interface CodeScanOptions {
+  deny: DenyList;
+  /**
+   * Local names bound to imported modules (`cp` -> `node:child_process`),
+   * so dynamic access on them can be reported against the module.
+   */
+  moduleBindings?: ReadonlyMap<string, string>;
+  /**
+   * Parse as a function body (allowing a top-level `return`), as a single
+   * expression, or as a module. Default: 'body'.
+   */
+  as?: 'body' | 'expression' | 'module';
+}
+
+// Objects whose computed members reach anything in the runtime.
+const GLOBAL_OBJECTS = new Set([
+  'globalThis',
+  'global',
+  'self',
+  'window',
+  'process',
+  'Reflect',
+  'module',
+  'exports',
+]);
+
+type AnyNode = Node & Record<string, any>;
+
+/**
+ * Returns the first finding in `code`, or null when nothing denied was
+ * seen. Code that cannot be parsed is itself a finding: code that cannot
+ * be checked is not run.
+ */
+export function scanCode(
+  code: string,
+  options: CodeScanOptions,
+): CodeFinding | null {
+  let ast: AnyNode;
+  try {
+    ast = parseFor(code, options.as ?? 'body');
+  } catch (error) {
+    return {
+      what: 'unparseable code',
+      why:
+        error instanceof RangeError
+          ? 'it is nested too deeply to check'
+          : `it does not parse (${(error as Error).message})`,
+      at: 0,
+    };
+  }
+  try {
+    return walkFor(ast, options);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      return { what: 'code', why: 'it is nested too deeply to check', at: 0 };
+    }
+    throw error;
+  }
+}
+
+function parseFor(code: string, as: 'body' | 'expression' | 'module'): AnyNode {
+  const common = { ecmaVersion: 'latest' as const, locations: false };
+  if (as === 'module') {
+    return parse(code, { ...common, sourceType: 'module' }) as AnyNode;
+  }
+  if (as === 'expression') {
+    // Parsed as a program holding one expression statement, so text that
+    // closes the parenthesis early (`1), evil(), (2`) is still all seen.
+    const program = parse(`(${code}\n)`, common) as AnyNode;
+    if (program.body.length !== 1) throw new SyntaxError('not one expression');
+    return program;
+  }
+  return parse(code, {
+    ...common,
+    allowReturnOutsideFunction: true,
+    allowAwaitOutsideFunction: true,
+  }) as AnyNode;
+}
+
+function walkFor(ast: AnyNode, options: CodeScanOptions): CodeFinding | null {
+  const { deny } = options;
+  const bindings = options.moduleBindings ?? new Map<string, string>();
+  const declared = new Set<string>();
+  const references: AnyNode[] = [];
+  let found: CodeFinding | null = null;
+  const report = (finding: CodeFinding): void => {
+    if (!found || finding.at < found.at) found = finding;
+  };
+  const checkProperty = (name: string, at: number, how: string): void => {
+    const match = deny.match(name);
+    if (!match) return;
+    report({
+      what: `${how} '${showName(name)}'`,
+      why:
+        match.kind === 'exact'
+          ? `'${match.denied}' is in denyNames`
+          : `it looks like the denied name '${match.denied}'`,
+      at,
+    });
+  };
+
+  full(ast, (node: AnyNode, _state: unknown, type: string) => {
+    switch (node.type) {
+      case 'Identifier':
+        if (type === 'VariablePattern') declared.add(node.name);
+        else references.push(node);
+        // A lookalike is suspicious wherever it appears, declared or not.
+        if (deny.match(node.name)?.kind === 'lookalike') {
+          checkProperty(node.name, node.start, 'identifier');
+        }
+        break;
+      case 'MemberExpression':
+        memberAccess(node, bindings, deny, checkProperty, report);
+        break;
+      case 'ObjectPattern':
+        // `const { exec } = cp` reads a property just like `cp.exec`.
+        for (const prop of node.properties as AnyNode[]) {
+          if (prop.type !== 'Property') continue;
+          const key = staticKey(prop.key, prop.computed);
+          if (key !== null) checkProperty(key, prop.start, 'property');
+        }
+        break;
+      case 'ImportExpression':
+        report({
+          what: 'dynamic import()',
+          why: 'it can load any module at run time, past allowModules',
+          at: node.start,
+        });
+        break;
+      case 'ImportDeclaration':
+      case 'ExportNamedDeclaration':
+      case 'ExportAllDeclaration':
+        if (node.source) checkProperty(node.source.value, node.start, 'import of');
+        break;
+      case 'WithStatement':
+        report({
+          what: 'with statement',
+          why: 'it makes every name in its body a dynamic lookup',
+          at: node.start,
+        });
+        break;
+    }
+  });
+
+  for (const ref of references) {
+    if (declared.has(ref.name)) continue;
+    const match = deny.match(ref.name);
+    if (match?.kind === 'exact') {
+      report({
+        what: `identifier '${ref.name}'`,
+        why: `'${match.denied}' is in denyNames`,
+        at: ref.start,
+      });
+    }
+  }
+  return found;
+}
+
+function memberAccess(
+  node: AnyNode,
+  bindings: ReadonlyMap<string, string>,
+  deny: DenyList,
+  checkProperty: (name: string, at: number, how: string) => void,
+  report: (finding: CodeFinding) => void,
+): void {
+  const key = staticKey(node.property, node.computed);
+  if (key !== null) {
+    checkProperty(key, node.property.start, 'property');
+    return;
+  }
+  const object = node.object as AnyNode;
+  if (object.type !== 'Identifier') return;
+  const specifier = bindings.get(object.name);
+  if (specifier !== undefined && deny.match(specifier)) {
+    report({
+      what: `dynamic access ${object.name}[...] on denied module '${specifier}'`,
+      why: 'a computed property name can reach any of its exports',
+      at: node.start,
+    });
+  } else if (GLOBAL_OBJECTS.has(object.name)) {
+    report({
+      what: `dynamic access ${object.name}[...]`,
+      why: 'a computed property name on a global object can reach eval',
+      at: node.start,
+    });
+  }
+}
+
+/** The property name when it is known without running code, else null. */
+function staticKey(property: AnyNode, computed: boolean): string | null {
+  if (!computed) {
+    if (property.type === 'Identifier') return property.name;
+    if (property.type === 'PrivateIdentifier') return null;
+    return null;
+  }
+  if (property.type === 'Literal') return String(property.value);
+  if (
+    property.type === 'TemplateLiteral' &&
+    property.expressions.length === 0
+  ) {
+    return property.quasis[0].value.cooked ?? null;
+  }
+  return null;
+}

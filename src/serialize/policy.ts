@@ -1,0 +1,454 @@
+// What a serializer (and the queue around it) agrees to load. Loading a
+// payload can run code, so whoever can write a row in the queue database
+// can make workers run code unless these rules stop them. Every option is
+// here with its default; `resolvePolicy` turns them into one `Policy` object
+// that the envelope code consults when writing and, above all, when opening
+// a payload (open.ts), which is the trust boundary.
+
+import type { EncodedCall } from './backend.js';
+import { v8Depth, jsonDepth, type DepthScan } from './depth-scan.js';
+import { FLAG_SIGNED, looksLikeEnvelope, type OpenedEnvelope } from './envelope.js';
+import { InvalidOptionError, PolicyViolationError } from './errors.js';
+import { scanCode, type CodeScanOptions } from './policy-code-scan.js';
+import {
+  classifyModule,
+  compileModulePattern,
+  ModuleRefusal,
+  type ModulePattern,
+} from './policy-modules.js';
+import { DEFAULT_DENY_NAMES, DenyList, showName } from './policy-names.js';
+import { Keyring, SignatureError, type SigningKeyInput } from './signing.js';
+
+export { DEFAULT_DENY_NAMES } from './policy-names.js';
+export { SignatureError, SigningKeyError } from './signing.js';
+export type { SigningKeyInput } from './signing.js';
+
+export interface PolicyOptions {
+  /**
+   * Modules whose functions may run, as strings or RegExps (see
+   * `compileModulePattern`: `'src/jobs'`, `'src/**\/*.job.ts'`,
+   * `'lodash-es'`, `'node:crypto'`). Checked when a job is enqueued and
+   * again when it is loaded. Paths outside the root are refused whatever
+   * this says.
+   * Default: undefined, which allows files under the root and installed
+   * packages, but not Node.js builtins (a payload naming
+   * `node:fs`.`writeFileSync` is refused unless you list `node:fs`).
+   */
+  allowModules?: ReadonlyArray<string | RegExp>;
+  /**
+   * Names refused as function and export names, as identifiers and
+   * properties in source payloads (found by parsing, not by text search),
+   * and, for module names, as module specifiers. Lookalikes (Cyrillic 'е'
+   * in `eval`) are refused too. Replaces the default list; extend it with
+   * `[...DEFAULT_DENY_NAMES, 'mine']`.
+   * Default: DEFAULT_DENY_NAMES (eval, Function, child_process and its
+   * exec/spawn family, vm.runIn*, process.binding, require, ...).
+   */
+  denyNames?: readonly string[];
+  /**
+   * Accept only payloads that name their function (by module reference,
+   * 'v8', or by registered name, 'json'). Source payloads are refused
+   * before any of their code is parsed or run, on enqueue and on load.
+   * Default: false.
+   */
+  strict?: boolean;
+  /**
+   * Secret for HMAC-SHA256 signatures: a string or bytes (16 at least,
+   * 32 random bytes recommended), or `{ id, secret }`. With a key, every
+   * payload written is signed and every payload read must carry a valid
+   * signature, checked before anything else in it is parsed. `null` turns
+   * signing off even when the environment sets a key.
+   * Default: process.env.DUCKQUEUE_SIGNING_KEY, else no signing.
+   */
+  signingKey?: SigningKeyInput | null;
+  /**
+   * Older keys still accepted on load, for rotation: sign with the new
+   * key, keep the old one here until its payloads have drained. Payloads
+   * carry the id of the key that signed them.
+   * Default: [].
+   */
+  verifyKeys?: readonly SigningKeyInput[];
+  /**
+   * Payloads larger than this are refused before they are opened.
+   * Default: 16 MiB.
+   */
+  maxPayloadBytes?: number;
+  /**
+   * Arguments nested deeper than this (objects, arrays, maps, sets) are
+   * refused by a linear pre-scan, before a recursive decoder sees them.
+   * Default: 200.
+   */
+  maxDepth?: number;
+}
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_DEPTH = 200;
+export const SIGNING_KEY_ENV = 'DUCKQUEUE_SIGNING_KEY';
+
+const OPTION_NAMES = [
+  'allowModules',
+  'denyNames',
+  'strict',
+  'signingKey',
+  'verifyKeys',
+  'maxPayloadBytes',
+  'maxDepth',
+] as const;
+
+/** Formats that name their function instead of carrying code. */
+const NAMED_FUNCTION_FORMATS = new Set(['v8', 'json']);
+
+/** The policy rule a refusal came from, as the option's name. */
+export type PolicyRule =
+  | 'allowModules'
+  | 'denyNames'
+  | 'strict'
+  | 'signingKey'
+  | 'maxPayloadBytes'
+  | 'maxDepth';
+
+/** Depth pre-scanners by the name a backend gives its body encoding. */
+export const DEPTH_SCANNERS: Record<
+  string,
+  (bytes: Uint8Array, limit: number) => DepthScan
+> = { v8: v8Depth, json: jsonDepth };
+
+/** A module reference and the export taken from it, to be checked. */
+export interface ModuleReference {
+  module: string;
+  exportName?: string;
+  /** Where the reference was found, for messages (`fn`, `import 2`). */
+  where: string;
+}
+
+export class Policy {
+  readonly strict: boolean;
+  readonly maxPayloadBytes: number;
+  readonly maxDepth: number;
+  readonly root: string;
+  readonly keyring: Keyring | null;
+  readonly deny: DenyList;
+  private readonly allow: ModulePattern[] | null;
+
+  constructor(options: ResolvedPolicyOptions, root: string) {
+    this.strict = options.strict;
+    this.maxPayloadBytes = options.maxPayloadBytes;
+    this.maxDepth = options.maxDepth;
+    this.root = root;
+    this.deny = new DenyList(options.denyNames);
+    this.allow = options.allowModules?.map(compileModulePattern) ?? null;
+    this.keyring =
+      options.signingKey !== null || options.verifyKeys.length > 0
+        ? new Keyring(options.signingKey, options.verifyKeys)
+        : null;
+  }
+
+  /** True when payloads written under this policy are signed. */
+  get signs(): boolean {
+    return this.keyring?.signer !== undefined;
+  }
+
+  /** The signer for encodeEnvelope, or undefined when not signing. */
+  get sign(): ((covered: Uint8Array) => Uint8Array) | undefined {
+    const signer = this.keyring?.signer;
+    return signer ? (covered) => signer.signature(covered) : undefined;
+  }
+
+  // ---- on write ---------------------------------------------------------
+
+  /** Checks a call a backend encoded, before it is written. */
+  checkOutgoing(encoded: EncodedCall): void {
+    if (this.keyring && !this.keyring.signer) {
+      throw refused(
+        'signingKey',
+        'this serializer has verifyKeys but no signingKey, so it cannot ' +
+          'sign what it writes and its own workers would refuse it',
+        'set signingKey (the newest key) next to verifyKeys',
+      );
+    }
+    this.checkFormat(encoded.format, 'write');
+    this.checkHeader(encoded.header);
+  }
+
+  // ---- on load: the boundary --------------------------------------------
+
+  /**
+   * Checks that run before the envelope is parsed: type, size and, with a
+   * key configured, the signature. Only the fixed preamble (magic, flags)
+   * and the trailing signature field are read.
+   */
+  checkRaw(bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) return;
+    if (bytes.length > this.maxPayloadBytes) {
+      throw refused(
+        'maxPayloadBytes',
+        `payload is ${bytes.length} bytes, over the limit of ` +
+          `${this.maxPayloadBytes}`,
+        'pass large data by reference (a path or an id) instead of as an ' +
+          'argument, or raise maxPayloadBytes',
+      );
+    }
+    if (!this.keyring) return;
+    if (!looksLikeEnvelope(bytes) || bytes.length < 6) {
+      throw new SignatureError(
+        'payload is not a signed duckqueue envelope and a signing key is ' +
+          'configured; refusing it unread',
+      );
+    }
+    if ((bytes[5]! & FLAG_SIGNED) === 0) {
+      throw new SignatureError(
+        'payload is not signed and a signing key is configured; it was ' +
+          'written by a producer without the key, or by someone else',
+      );
+    }
+    this.keyring.verify(bytes);
+  }
+
+  /** Checks on the opened envelope, before its body is decoded. */
+  checkOpened(envelope: OpenedEnvelope): void {
+    this.checkFormat(envelope.format, 'load');
+    this.checkHeader(envelope.header);
+  }
+
+  /**
+   * Depth pre-scan of an encoded value (`encoding` names a scanner in
+   * DEPTH_SCANNERS: 'v8' or 'json'). Call before decoding it.
+   */
+  checkDepth(bytes: Uint8Array, encoding: string, where: string): void {
+    const scan = DEPTH_SCANNERS[encoding]?.(bytes, this.maxDepth);
+    if (scan?.exceeded) {
+      throw refused(
+        'maxDepth',
+        `${where} is nested more than ${this.maxDepth} levels deep`,
+        'flatten the data, or raise maxDepth',
+      );
+    }
+  }
+
+  /**
+   * Checks a module reference: one a by-reference payload loads its
+   * function from, or one a source payload imports.
+   */
+  checkModule(ref: ModuleReference, use: 'function' | 'import'): void {
+    const shown = showName(String(ref.module));
+    // Denied names first, so a lookalike of a builtin is reported as such.
+    const denied =
+      typeof ref.module === 'string' ? this.deny.match(ref.module) : null;
+    if (denied) {
+      throw refused(
+        'denyNames',
+        `${ref.where} names module '${shown}', ` +
+          (denied.kind === 'exact'
+            ? `and '${denied.denied}' is in denyNames`
+            : `which looks like the denied module '${denied.denied}'`),
+        'a job may not run code from modules that run other code',
+      );
+    }
+    const classified = classifyModule(ref.module, this.root);
+    if (classified instanceof ModuleRefusal) {
+      throw refused(
+        'allowModules',
+        `${ref.where} names module '${shown}', which cannot be loaded: ` +
+          classified.why,
+        'export the function from a module under the root',
+      );
+    }
+    const listed = this.allow?.some((matches) => matches(classified.normal));
+    if (this.allow ? !listed : use === 'function' && classified.kind === 'builtin') {
+      throw refused(
+        'allowModules',
+        `${ref.where} names module '${classified.normal}', which ` +
+          (this.allow
+            ? 'allowModules does not list'
+            : 'is a Node.js builtin; builtins run as jobs only when ' +
+              'allowModules lists them'),
+        `add '${classified.normal}' to allowModules if it is meant to run`,
+      );
+    }
+    if (ref.exportName !== undefined) {
+      this.checkName(ref.exportName, `${ref.where} export`);
+    }
+  }
+
+  /** Refuses a function, export or task name that denyNames covers. */
+  checkName(name: unknown, where: string): void {
+    if (typeof name !== 'string') return;
+    const denied = this.deny.match(name);
+    if (!denied) return;
+    throw refused(
+      'denyNames',
+      `${where} '${showName(name)}' ` +
+        (denied.kind === 'exact'
+          ? `is in denyNames`
+          : `looks like the denied name '${denied.denied}'`),
+      'rename the function, or remove the name from denyNames if it is ' +
+        'really safe',
+    );
+  }
+
+  /**
+   * Parses source code that is about to be compiled and refuses it when
+   * it uses a denied name, reaches a denied module dynamically, or cannot
+   * be parsed. Call with exactly the text that will be compiled.
+   */
+  checkSourceCode(
+    code: string,
+    where: string,
+    scan: Omit<CodeScanOptions, 'deny'> = {},
+  ): void {
+    if (this.strict) this.checkFormat('source', 'load');
+    const finding = scanCode(code, { ...scan, deny: this.deny });
+    if (!finding) return;
+    throw refused(
+      'denyNames',
+      `${where} uses ${finding.what} at offset ${finding.at}: ${finding.why}`,
+      'export the function from a module and enqueue it by reference',
+    );
+  }
+
+  private checkFormat(format: string, when: 'write' | 'load'): void {
+    if (!this.strict || NAMED_FUNCTION_FORMATS.has(format)) return;
+    throw refused(
+      'strict',
+      `${when === 'write' ? 'writing' : 'loading'} a '${format}' payload, ` +
+        'which carries code, while strict is on',
+      'export the function from a module (v8) or register it by name ' +
+        "with registerTask (json), or turn strict off",
+    );
+  }
+
+  private checkHeader(header: EncodedCall['header']): void {
+    if (typeof header.module === 'string') {
+      this.checkModule(
+        { module: header.module, exportName: header.exportName, where: 'fn' },
+        'function',
+      );
+    } else if (header.exportName !== undefined) {
+      this.checkName(header.exportName, 'function');
+    }
+    this.checkName(header.fnName, 'function name');
+  }
+}
+
+export interface ResolvedPolicyOptions {
+  allowModules: ReadonlyArray<string | RegExp> | null;
+  denyNames: readonly string[];
+  strict: boolean;
+  signingKey: SigningKeyInput | null;
+  verifyKeys: readonly SigningKeyInput[];
+  maxPayloadBytes: number;
+  maxDepth: number;
+}
+
+/** Validates options, fills in defaults and builds the Policy. */
+export function resolvePolicy(
+  options: PolicyOptions = {},
+  root: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): Policy {
+  return new Policy(resolvePolicyOptions(options, env), root);
+}
+
+export function resolvePolicyOptions(
+  options: PolicyOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedPolicyOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(
+      `policy options must be an object, got ${String(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
+      throw new InvalidOptionError(
+        `unknown policy option '${key}'; valid options: ` +
+          OPTION_NAMES.join(', '),
+      );
+    }
+  }
+  const allowModules = options.allowModules ?? null;
+  if (
+    allowModules !== null &&
+    (!Array.isArray(allowModules) ||
+      !allowModules.every((p) => typeof p === 'string' || p instanceof RegExp))
+  ) {
+    throw new InvalidOptionError(
+      'policy.allowModules must be an array of strings or RegExps, e.g. ' +
+        "['src/jobs', 'lodash-es']",
+    );
+  }
+  const denyNames = options.denyNames ?? DEFAULT_DENY_NAMES;
+  if (!Array.isArray(denyNames) || !denyNames.every((n) => typeof n === 'string')) {
+    throw new InvalidOptionError(
+      'policy.denyNames must be an array of strings; extend the default ' +
+        'with [...DEFAULT_DENY_NAMES, name]',
+    );
+  }
+  const strict = options.strict ?? false;
+  if (typeof strict !== 'boolean') {
+    throw new InvalidOptionError(
+      `policy.strict must be true or false, got ${String(strict)}`,
+    );
+  }
+  const fromEnv = env[SIGNING_KEY_ENV];
+  const signingKey =
+    options.signingKey === undefined
+      ? fromEnv !== undefined && fromEnv !== ''
+        ? fromEnv
+        : null
+      : options.signingKey;
+  const verifyKeys = options.verifyKeys ?? [];
+  if (!Array.isArray(verifyKeys)) {
+    throw new InvalidOptionError(
+      'policy.verifyKeys must be an array of keys (strings, bytes or ' +
+        '{ id, secret })',
+    );
+  }
+  return {
+    allowModules,
+    denyNames,
+    strict,
+    signingKey,
+    verifyKeys,
+    maxPayloadBytes: positiveInteger(
+      options.maxPayloadBytes,
+      DEFAULT_MAX_PAYLOAD_BYTES,
+      'maxPayloadBytes',
+    ),
+    maxDepth: positiveInteger(options.maxDepth, DEFAULT_MAX_DEPTH, 'maxDepth'),
+  };
+}
+
+function positiveInteger(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(
+      `policy.${name} must be a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A PolicyViolationError whose message names the rule and the fix. */
+export function refused(
+  rule: PolicyRule,
+  what: string,
+  fix: string,
+): PolicyViolationError {
+  const error = new PolicyViolationError(
+    `refused by policy.${rule}: ${what}. To fix: ${fix}.`,
+  );
+  Object.defineProperty(error, 'rule', { value: rule, enumerable: true });
+  return error;
+}
+
+/** The rule a PolicyViolationError came from, when one of ours made it. */
+export function ruleOf(error: unknown): PolicyRule | undefined {
+  if (error instanceof SignatureError) return 'signingKey';
+  const rule = (error as { rule?: unknown } | null)?.rule;
+  return typeof rule === 'string' ? (rule as PolicyRule) : undefined;
+}
