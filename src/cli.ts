@@ -21,6 +21,10 @@ const commands: Record<string, Command> = {
     summary: 'bench [--quick] [--suite a,b] [--out dir]    run suites',
     load: () => import('./bench/cli.js'),
   },
+  export: {
+    summary: 'export <db> [--format f] [--out file]        jobs to Parquet/CSV',
+    load: () => import('./store/export-cli.js'),
+  },
   gate: {
     summary: 'gate --baseline f --current f                regression gate',
     load: () => import('./bench/gate-cli.js'),

@@ -59,6 +59,11 @@ export interface DuckDBStoreOptions extends StoreOptions {
    * only by the first store to open a file in this process. Default none.
    */
   duckdb?: DuckDBConfig;
+  /**
+   * Refuse a database that holds no job queue yet instead of creating the
+   * tables (readers such as `duckqueue export`). Default false.
+   */
+  existingOnly?: boolean;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -449,6 +454,14 @@ function emptyCounts(): StatusCounts {
   return { pending: 0, delayed: 0, claimed: 0, done: 0, failed: 0, dead: 0 };
 }
 
+async function hasQueue(db: SharedDatabase): Promise<boolean> {
+  const rows = await db.exclusive(() =>
+    db.all(`SELECT COUNT(*) FROM information_schema.tables
+      WHERE table_name = 'duckqueue_migrations'`),
+  );
+  return num(rows[0]![0])! > 0;
+}
+
 /**
  * Open (creating if needed) and migrate a DuckDB job store at `location`
  * (a file path, or ':memory:'). Throws StoreLockedError when another
@@ -467,6 +480,12 @@ export async function openStore(
   const db = await SharedDatabase.acquire(location, options.duckdb);
   const store = new DuckDBStore(db, options);
   try {
+    if (options.existingOnly && !(await hasQueue(db))) {
+      throw new StoreFileError(
+        location,
+        'it holds no job queue (no duckqueue_migrations table)',
+      );
+    }
     await store.migrate();
   } catch (err) {
     await store.close();
