@@ -159,14 +159,28 @@ export class QueueClosedError extends QueueError {
   }
 }
 
-/** A job was released back to pending because its worker stopped. */
-export class WorkerStoppedError extends QueueError {
-  override readonly code = 'DQ_WORKER_STOPPED';
-  override name = 'WorkerStoppedError';
-  constructor(graceMs: number) {
+/**
+ * Thrown by a job to fail at once, without retries: the job ends `failed`.
+ * For errors that no later attempt can fix (bad input, missing record).
+ */
+export class PermanentJobError extends QueueError {
+  override readonly code = 'DQ_PERMANENT';
+  override name = 'PermanentJobError';
+}
+
+/** An operation that needs the job in another status. */
+export class JobStateError extends QueueError {
+  override readonly code = 'DQ_JOB_STATE';
+  override name = 'JobStateError';
+  constructor(
+    readonly jobId: string,
+    readonly status: JobStatus,
+    operation: string,
+    allowed: readonly JobStatus[],
+  ) {
     super(
-      `the worker stopped and this job was still running after the ` +
-        `${graceMs} ms grace period; it was released for another worker`,
+      `job ${jobId} is ${status}; ${operation}() applies only to ` +
+        `${allowed.join(' or ')} jobs`,
     );
   }
 }

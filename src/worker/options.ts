@@ -1,0 +1,150 @@
+// Worker options, their defaults, and the checks on them.
+
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { InvalidOptionError } from '../queue/errors.js';
+import type { Logger } from '../queue/logger.js';
+import {
+  checkKnownKeys,
+  checkNumber,
+  checkQueueName,
+  describe,
+} from '../queue/options.js';
+
+export interface WorkerOptions {
+  /** Jobs run at the same time (async functions overlap). Default 1. */
+  concurrency?: number;
+  /**
+   * Queues to take jobs from: a name, a list (equal weights), or weights
+   * like `{ high: 3, low: 1 }` (three claims from high for each from
+   * low while both have work; an empty queue's turn goes to the others).
+   * Default: the queue's default queue name.
+   */
+  queues?: string | string[] | Record<string, number>;
+  /** Wait between polls when every queue is empty, in ms. Default 200. */
+  pollMs?: number;
+  /** Shown as claimedBy and in logs. Default host:pid:random. */
+  workerId?: string;
+  /**
+   * After stop(), running jobs get this long to finish; the ones still
+   * running then are released back to pending. Default 10_000.
+   */
+  graceMs?: number;
+  /** Stop gracefully on SIGTERM and SIGINT (a second signal: at once). */
+  handleSignals?: boolean;
+  /** Default: the DuckQueue's logger (silent unless given). */
+  logger?: Logger;
+  /**
+   * How often running jobs' claims are extended, in ms. Default a third
+   * of the queue's visibilityTimeoutMs.
+   */
+  heartbeatMs?: number;
+}
+
+export interface ResolvedWorkerOptions {
+  concurrency: number;
+  weights: Map<string, number>;
+  pollMs: number;
+  workerId: string;
+  graceMs: number;
+  handleSignals: boolean;
+  logger: Logger;
+  heartbeatMs: number;
+}
+
+export const WORKER_DEFAULTS = {
+  concurrency: 1,
+  pollMs: 200,
+  graceMs: 10_000,
+  handleSignals: false,
+} as const;
+
+const WORKER_OPTION_NAMES = [
+  'concurrency',
+  'queues',
+  'pollMs',
+  'workerId',
+  'graceMs',
+  'handleSignals',
+  'logger',
+  'heartbeatMs',
+] as const;
+
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export function resolveWorkerOptions(
+  options: WorkerOptions | undefined,
+  queueDefaults: {
+    queue: string;
+    logger: Logger;
+    visibilityTimeoutMs: number;
+  },
+): ResolvedWorkerOptions {
+  checkKnownKeys('Worker options', options, WORKER_OPTION_NAMES);
+  const o = options ?? {};
+  const concurrency = checkNumber(
+    'concurrency',
+    o.concurrency ?? WORKER_DEFAULTS.concurrency,
+    1,
+    10_000,
+  );
+  if (!Number.isInteger(concurrency)) {
+    throw new InvalidOptionError('concurrency', `must be a whole number, got ${concurrency}`);
+  }
+  const workerId = o.workerId ?? defaultWorkerId();
+  if (typeof workerId !== 'string' || workerId === '') {
+    throw new InvalidOptionError('workerId', `expected a non-empty string, got ${describe(workerId)}`);
+  }
+  if (o.handleSignals !== undefined && typeof o.handleSignals !== 'boolean') {
+    throw new InvalidOptionError('handleSignals', `must be true or false, got ${describe(o.handleSignals)}`);
+  }
+  return {
+    concurrency,
+    weights: resolveWeights(o.queues ?? queueDefaults.queue),
+    pollMs: checkNumber('pollMs', o.pollMs ?? WORKER_DEFAULTS.pollMs, 1, 60_000, 'ms'),
+    workerId,
+    graceMs: checkNumber('graceMs', o.graceMs ?? WORKER_DEFAULTS.graceMs, 0, 2 ** 31 - 1, 'ms'),
+    handleSignals: o.handleSignals ?? WORKER_DEFAULTS.handleSignals,
+    logger: o.logger ?? queueDefaults.logger,
+    heartbeatMs: checkNumber(
+      'heartbeatMs',
+      o.heartbeatMs ?? Math.max(1, Math.floor(queueDefaults.visibilityTimeoutMs / 3)),
+      1,
+      2 ** 31 - 1,
+      'ms',
+    ),
+  };
+}
+
+function resolveWeights(
+  queues: string | string[] | Record<string, number>,
+): Map<string, number> {
+  const weights = new Map<string, number>();
+  if (typeof queues === 'string') {
+    weights.set(checkQueueName('queues', queues), 1);
+  } else if (Array.isArray(queues)) {
+    queues.forEach((q, i) => weights.set(checkQueueName(`queues[${i}]`, q), 1));
+  } else if (typeof queues === 'object' && queues !== null) {
+    for (const [q, w] of Object.entries(queues)) {
+      checkQueueName(`queues.${q}`, q);
+      if (!Number.isInteger(w) || w < 1) {
+        throw new InvalidOptionError(
+          `queues.${q}`,
+          `a queue weight is a whole number >= 1, got ${describe(w)}`,
+        );
+      }
+      weights.set(q, w);
+    }
+  } else {
+    throw new InvalidOptionError(
+      'queues',
+      `expected a queue name, a list of names or { name: weight }, got ${describe(queues)}`,
+    );
+  }
+  if (weights.size === 0) {
+    throw new InvalidOptionError('queues', 'name at least one queue to take jobs from');
+  }
+  return weights;
+}

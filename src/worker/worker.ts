@@ -1,0 +1,448 @@
+// The worker: claims jobs from one or more queues, runs them with bounded
+// concurrency, records each outcome, keeps its claims alive, and stops
+// without losing work.
+//
+// Caveat: jobs run in this process. A job that does not settle within its
+// timeoutMs is recorded as failed with JobTimeoutError and its slot is
+// freed, but its code may keep running in the background; a synchronous
+// infinite loop blocks the whole process, so neither the timeout nor a
+// graceful stop can interrupt it (its claim then lapses and another
+// worker retries it). Isolating jobs in threads or processes is separate
+// work.
+
+import { EventEmitter } from 'node:events';
+import type { ClaimedJob } from '../queue/job.js';
+import {
+  JobTimeoutError,
+  QueueError,
+  ResultEncodingError,
+} from '../queue/errors.js';
+import type { DuckQueue, SettleOutcome } from '../queue/queue.js';
+import {
+  resolveWorkerOptions,
+  type ResolvedWorkerOptions,
+  type WorkerOptions,
+} from './options.js';
+import { QueuePicker } from './queue-picker.js';
+
+export interface JobStartEvent {
+  job: ClaimedJob;
+}
+export interface JobDoneEvent {
+  job: ClaimedJob;
+  result: unknown;
+  durationMs: number;
+}
+export interface JobFailedEvent {
+  job: ClaimedJob;
+  error: unknown;
+  /** What became of the job; null if its claim had already lapsed. */
+  outcome: SettleOutcome | null;
+  durationMs: number;
+}
+
+export interface WorkerEvents {
+  'job:start': [JobStartEvent];
+  'job:done': [JobDoneEvent];
+  'job:failed': [JobFailedEvent];
+  /** A job still running after the grace period went back to pending. */
+  'job:released': [{ job: ClaimedJob }];
+  /** Every queue was empty on the last poll. */
+  idle: [];
+  stopping: [{ reason: string; running: number }];
+  stopped: [WorkerSummary];
+  /** A store or queue failure outside any job; the worker keeps going. */
+  error: [unknown];
+}
+
+export interface WorkerSummary {
+  done: number;
+  /** Attempts that failed (retried, dead or failed). */
+  failed: number;
+  released: number;
+}
+
+export interface RunOptions {
+  /**
+   * Resolve once no job is pending or claimed in the worker's queues
+   * (delayed jobs whose time has not come are not waited for).
+   */
+  untilEmpty?: boolean;
+}
+
+interface Running {
+  job: ClaimedJob;
+  settled: Promise<void>;
+  released: boolean;
+}
+
+export class Worker extends EventEmitter<WorkerEvents> {
+  readonly options: ResolvedWorkerOptions;
+  private readonly picker: QueuePicker;
+  private readonly running = new Map<string, Running>();
+  private summary: WorkerSummary = { done: 0, failed: 0, released: 0 };
+  private state: 'idle' | 'running' | 'stopping' = 'idle';
+  private stopReason = '';
+  private graceOverride: number | undefined;
+  private wake: (() => void) | undefined;
+  private finished: Promise<WorkerSummary> | undefined;
+
+  constructor(
+    readonly queue: DuckQueue,
+    options?: WorkerOptions,
+  ) {
+    super();
+    this.options = resolveWorkerOptions(options, {
+      queue: queue.options.jobDefaults.queue,
+      logger: queue.options.logger,
+      visibilityTimeoutMs: queue.options.visibilityTimeoutMs,
+    });
+    this.picker = new QueuePicker(this.options.weights);
+  }
+
+  get id(): string {
+    return this.options.workerId;
+  }
+
+  /** Jobs running right now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Run until stop() (or, with untilEmpty, until the queues are drained).
+   * Resolves with counts once every running job has settled or been
+   * released.
+   */
+  run(options: RunOptions = {}): Promise<WorkerSummary> {
+    if (this.state !== 'idle') {
+      throw new QueueError(`worker ${this.id} is already running`);
+    }
+    this.state = 'running';
+    this.summary = { done: 0, failed: 0, released: 0 };
+    this.finished = this.loop(options.untilEmpty === true);
+    return this.finished;
+  }
+
+  /**
+   * Stop claiming, let running jobs finish within the grace period, then
+   * release the rest. Resolves when run() has resolved.
+   */
+  async stop(options: { graceMs?: number; reason?: string } = {}): Promise<WorkerSummary> {
+    if (options.graceMs !== undefined) this.graceOverride = options.graceMs;
+    if (this.state === 'running') {
+      this.state = 'stopping';
+      this.stopReason = options.reason ?? 'stop() called';
+      this.wake?.();
+    } else if (this.state === 'stopping') {
+      this.wake?.();
+    }
+    return this.finished ?? this.summary;
+  }
+
+  private async loop(untilEmpty: boolean): Promise<WorkerSummary> {
+    const log = this.options.logger;
+    const removeSignals = this.options.handleSignals ? this.installSignals() : () => {};
+    const heartbeat = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
+    heartbeat.unref();
+    log.info('worker started', {
+      workerId: this.id,
+      queues: Object.fromEntries(this.options.weights),
+      concurrency: this.options.concurrency,
+    });
+    let idleAnnounced = false;
+    try {
+      while (this.state === 'running') {
+        const free = this.options.concurrency - this.running.size;
+        if (free > 0) {
+          const jobs = await this.claimSafely(free);
+          if (this.state !== 'running') {
+            for (const job of jobs) await this.releaseSafely(job);
+            break;
+          }
+          if (jobs.length > 0) {
+            idleAnnounced = false;
+            for (const job of jobs) this.start(job);
+            continue;
+          }
+          if (this.running.size === 0) {
+            if (!idleAnnounced) {
+              idleAnnounced = true;
+              this.emit('idle');
+            }
+            if (untilEmpty && (await this.drained())) break;
+          }
+        }
+        await this.sleep(free > 0 ? this.options.pollMs : Infinity);
+      }
+      if (this.state === 'stopping') {
+        log.info('worker stopping: no new claims', {
+          workerId: this.id,
+          reason: this.stopReason,
+          running: this.running.size,
+          graceMs: this.graceOverride ?? this.options.graceMs,
+        });
+        this.emit('stopping', { reason: this.stopReason, running: this.running.size });
+      }
+      await this.drain();
+    } finally {
+      clearInterval(heartbeat);
+      removeSignals();
+      this.state = 'idle';
+      this.graceOverride = undefined;
+    }
+    log.info('worker stopped', { workerId: this.id, ...this.summary });
+    this.emit('stopped', { ...this.summary });
+    return { ...this.summary };
+  }
+
+  // Weighted split of the free slots, then fall through to any queue
+  // with work for the slots an empty queue could not fill.
+  private async claimSafely(free: number): Promise<ClaimedJob[]> {
+    try {
+      const jobs: ClaimedJob[] = [];
+      const empty = new Set<string>();
+      let missing = 0;
+      for (const [queue, n] of this.picker.plan(free)) {
+        const got = await this.queue.claimMany({ queue, workerId: this.id, max: n });
+        jobs.push(...got);
+        if (got.length < n) {
+          empty.add(queue);
+          missing += n - got.length;
+        }
+      }
+      for (const queue of this.picker.byWeight) {
+        if (missing === 0) break;
+        if (empty.has(queue)) continue;
+        const got = await this.queue.claimMany({
+          queue,
+          workerId: this.id,
+          max: missing,
+        });
+        jobs.push(...got);
+        missing -= got.length;
+      }
+      return jobs;
+    } catch (err) {
+      this.reportError('claiming jobs failed; retrying after pollMs', err);
+      return [];
+    }
+  }
+
+  private async drained(): Promise<boolean> {
+    try {
+      for (const queue of this.options.weights.keys()) {
+        const s = await this.queue.stats(queue);
+        if (s.pending > 0 || s.claimed > 0) return false;
+      }
+      return true;
+    } catch (err) {
+      this.reportError('reading queue stats failed', err);
+      return false;
+    }
+  }
+
+  private start(job: ClaimedJob): void {
+    const entry: Running = { job, settled: Promise.resolve(), released: false };
+    this.running.set(job.id, entry);
+    entry.settled = this.execute(entry).finally(() => {
+      this.running.delete(job.id);
+      this.wake?.();
+    });
+  }
+
+  private async execute(entry: Running): Promise<void> {
+    const { job } = entry;
+    const log = this.options.logger;
+    const scope = { jobId: job.id, fn: job.fnName, workerId: this.id };
+    this.emit('job:start', { job });
+    const started = performance.now();
+    let result: unknown;
+    try {
+      let call;
+      try {
+        call = await this.queue.load(job);
+      } catch (err) {
+        // The payload cannot become a function again: retrying will not
+        // help, so the job ends failed with the reason kept.
+        if (entry.released) return;
+        const outcome = await this.queue.fail(job, err);
+        this.summary.failed++;
+        log.error('job failed: its payload cannot be loaded; it will not be retried', {
+          ...scope,
+          reason: errorText(err),
+          fix: 'deploy the job module or re-enqueue the job, then retry it',
+        });
+        this.emit('job:failed', { job, error: err, outcome, durationMs: performance.now() - started });
+        return;
+      }
+      result = await runWithTimeout(job, () => call.fn(...call.args));
+    } catch (err) {
+      if (entry.released) return;
+      const outcome = await this.queue.nack(job, err);
+      this.summary.failed++;
+      this.logFailure(job, err, outcome);
+      this.emit('job:failed', { job, error: err, outcome, durationMs: performance.now() - started });
+      return;
+    }
+    if (entry.released) return;
+    try {
+      const ok = await this.queue.ack(job, result);
+      if (!ok) {
+        log.warn('job finished but its claim had lapsed; its result was not stored', {
+          ...scope,
+          fix: 'raise visibilityTimeoutMs or keep the event loop free',
+        });
+        return;
+      }
+      this.summary.done++;
+      log.debug('job done', scope);
+      this.emit('job:done', { job, result, durationMs: performance.now() - started });
+    } catch (err) {
+      if (err instanceof ResultEncodingError) {
+        this.summary.failed++;
+        log.error('job failed: its result cannot be stored', { ...scope, reason: err.message });
+        this.emit('job:failed', {
+          job,
+          error: err,
+          outcome: { status: 'failed' },
+          durationMs: performance.now() - started,
+        });
+      } else {
+        this.reportError(`recording the outcome of job ${job.id} failed`, err);
+      }
+    }
+  }
+
+  private logFailure(job: ClaimedJob, err: unknown, outcome: SettleOutcome | null): void {
+    const log = this.options.logger;
+    const meta = {
+      jobId: job.id,
+      fn: job.fnName,
+      workerId: this.id,
+      attempt: `${job.attempt}/${job.maxAttempts}`,
+      reason: errorText(err),
+    };
+    if (outcome === null) {
+      log.warn('job failed after its claim had lapsed; outcome not stored', meta);
+    } else if (outcome.status === 'dead') {
+      log.error('job is dead: last attempt failed; see getJob() / retry()', meta);
+    } else if (outcome.status === 'failed') {
+      log.error('job failed permanently; it will not be retried', meta);
+    } else {
+      log.warn('job attempt failed; will retry', { ...meta, retryInMs: outcome.retryInMs });
+    }
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running.size === 0) return;
+    const graceMs = this.graceOverride ?? this.options.graceMs;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace'>((resolve) => {
+      timer = setTimeout(() => resolve('grace'), graceMs);
+    });
+    const all = Promise.all([...this.running.values()].map((r) => r.settled));
+    // A second stop() (e.g. a second SIGTERM) ends the grace period early.
+    const hurried = new Promise<'grace'>((resolve) => {
+      this.wake = () => {
+        if (this.graceOverride === 0) resolve('grace');
+      };
+    });
+    const first = await Promise.race([all.then(() => 'all' as const), graceOver, hurried]);
+    clearTimeout(timer);
+    if (first === 'all') return;
+    for (const entry of this.running.values()) {
+      entry.released = true;
+      await this.releaseSafely(entry.job);
+      this.summary.released++;
+      this.options.logger.warn('job still running after the grace period; released for another worker', {
+        jobId: entry.job.id,
+        fn: entry.job.fnName,
+        workerId: this.id,
+        graceMs,
+      });
+      this.emit('job:released', { job: entry.job });
+    }
+    this.running.clear();
+  }
+
+  private async releaseSafely(job: ClaimedJob): Promise<void> {
+    try {
+      await this.queue.release(job);
+    } catch (err) {
+      this.reportError(
+        `releasing job ${job.id} failed; its claim will lapse and be recovered`,
+        err,
+      );
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    for (const { job, released } of this.running.values()) {
+      if (released) continue;
+      try {
+        await this.queue.extendClaim(job);
+      } catch (err) {
+        this.reportError(`extending the claim of job ${job.id} failed`, err);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === Infinity ? undefined : setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private installSignals(): () => void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.state === 'stopping') {
+        this.options.logger.warn(`${signal} again: releasing running jobs now`, {
+          workerId: this.id,
+        });
+        void this.stop({ graceMs: 0 });
+        return;
+      }
+      this.options.logger.info(
+        `${signal} received: finishing running jobs, then exiting`,
+        { workerId: this.id, running: this.running.size },
+      );
+      void this.stop({ reason: signal });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    return () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    };
+  }
+
+  private reportError(what: string, err: unknown): void {
+    this.options.logger.error(what, { workerId: this.id, reason: errorText(err) });
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+/** Run a job, failing it with JobTimeoutError if it has not settled in time. */
+async function runWithTimeout(job: ClaimedJob, run: () => unknown): Promise<unknown> {
+  if (job.timeoutMs === null) return run();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new JobTimeoutError(job.id, job.timeoutMs!)), job.timeoutMs!);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(run), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
