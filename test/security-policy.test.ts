@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { jsonDepth, v8Depth } from '../src/serialize/depth-scan.js';
 import {
-  InvalidOptionError,
+  SerializerOptionError,
   PolicyViolationError,
 } from '../src/serialize/errors.js';
 import { scanCode } from '../src/serialize/policy-code-scan.js';
@@ -66,7 +66,7 @@ describe('resolvePolicyOptions', () => {
 
   it('names an unknown option and lists the valid ones', () => {
     expect(() => resolvePolicyOptions({ allowModule: [] } as never)).toThrow(
-      InvalidOptionError,
+      SerializerOptionError,
     );
     expect(() => resolvePolicyOptions({ allowModule: [] } as never)).toThrow(
       /'allowModule'.*allowModules, denyNames, strict/,
@@ -85,7 +85,7 @@ describe('resolvePolicyOptions', () => {
     ];
     for (const options of bad) {
       expect(() => resolvePolicyOptions(options as never)).toThrow(
-        InvalidOptionError,
+        SerializerOptionError,
       );
     }
   });

@@ -8,7 +8,7 @@
 import type { EncodedCall } from './backend.js';
 import { v8Depth, jsonDepth, type DepthScan } from './depth-scan.js';
 import { FLAG_SIGNED, looksLikeEnvelope, type OpenedEnvelope } from './envelope.js';
-import { InvalidOptionError, PolicyViolationError } from './errors.js';
+import { SerializerOptionError, PolicyViolationError } from './errors.js';
 import { scanCode, type CodeScanOptions } from './policy-code-scan.js';
 import {
   classifyModule,
@@ -354,13 +354,13 @@ export function resolvePolicyOptions(
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedPolicyOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(
+    throw new SerializerOptionError(
       `policy options must be an object, got ${String(options)}`,
     );
   }
   for (const key of Object.keys(options)) {
     if (!(OPTION_NAMES as readonly string[]).includes(key)) {
-      throw new InvalidOptionError(
+      throw new SerializerOptionError(
         `unknown policy option '${key}'; valid options: ` +
           OPTION_NAMES.join(', '),
       );
@@ -372,21 +372,21 @@ export function resolvePolicyOptions(
     (!Array.isArray(allowModules) ||
       !allowModules.every((p) => typeof p === 'string' || p instanceof RegExp))
   ) {
-    throw new InvalidOptionError(
+    throw new SerializerOptionError(
       'policy.allowModules must be an array of strings or RegExps, e.g. ' +
         "['src/jobs', 'lodash-es']",
     );
   }
   const denyNames = options.denyNames ?? DEFAULT_DENY_NAMES;
   if (!Array.isArray(denyNames) || !denyNames.every((n) => typeof n === 'string')) {
-    throw new InvalidOptionError(
+    throw new SerializerOptionError(
       'policy.denyNames must be an array of strings; extend the default ' +
         'with [...DEFAULT_DENY_NAMES, name]',
     );
   }
   const strict = options.strict ?? false;
   if (typeof strict !== 'boolean') {
-    throw new InvalidOptionError(
+    throw new SerializerOptionError(
       `policy.strict must be true or false, got ${String(strict)}`,
     );
   }
@@ -399,7 +399,7 @@ export function resolvePolicyOptions(
       : options.signingKey;
   const verifyKeys = options.verifyKeys ?? [];
   if (!Array.isArray(verifyKeys)) {
-    throw new InvalidOptionError(
+    throw new SerializerOptionError(
       'policy.verifyKeys must be an array of keys (strings, bytes or ' +
         '{ id, secret })',
     );
@@ -426,7 +426,7 @@ function positiveInteger(
 ): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(
+    throw new SerializerOptionError(
       `policy.${name} must be a positive integer, got ${String(value)}`,
     );
   }
