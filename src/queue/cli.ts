@@ -1,0 +1,126 @@
+// `duckqueue stats <db>`: job counts per queue and status, and the most
+// recent failures so an operator can see what went wrong. Reads the store
+// directly: no serializer is loaded and no job code runs.
+
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import { openStore } from '../store/index.js';
+import { JOB_STATUSES, type JobRow, type StatusCounts } from '../store/types.js';
+import { checkQueueName } from './options.js';
+
+const USAGE = `usage: duckqueue stats <db> [options]
+
+  --queue q        only this queue
+  --store s        sqlite | duckdb | postgres (default sqlite)
+  --failures n     also list the n most recent failed/dead jobs (default 5)
+  --json           print JSON instead of a table`;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        queue: { type: 'string' },
+        store: { type: 'string' },
+        failures: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    console.error(`duckqueue stats: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(`duckqueue stats: expected one database argument\n${USAGE}`);
+    return 2;
+  }
+  const failures = Number(v.failures ?? 5);
+  if (!Number.isInteger(failures) || failures < 0) {
+    console.error(`duckqueue stats: --failures must be a whole number >= 0`);
+    return 2;
+  }
+  if (v.queue !== undefined) checkQueueName('--queue', v.queue);
+  const storeName = v.store ?? 'sqlite';
+  if (storeName === 'sqlite' && !existsSync(positionals[0]!)) {
+    console.error(`duckqueue stats: no database at ${positionals[0]}`);
+    return 1;
+  }
+  const store = await openStore(storeName, positionals[0]!);
+  try {
+    const now = Date.now();
+    const names = v.queue !== undefined ? [v.queue] : await store.queues();
+    const rows: { queue: string; counts: StatusCounts }[] = [];
+    for (const queue of names) {
+      rows.push({ queue, counts: await store.stats(queue, now) });
+    }
+    const recent: JobRow[] = [];
+    if (failures > 0) {
+      for (const status of ['dead', 'failed'] as const) {
+        recent.push(
+          ...(await store.listJobs({ status, queue: v.queue, limit: failures, now })),
+        );
+      }
+      recent.sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0));
+      recent.splice(failures);
+    }
+    if (v.json) {
+      console.log(
+        JSON.stringify(
+          {
+            queues: Object.fromEntries(rows.map((r) => [r.queue, r.counts])),
+            recentFailures: recent.map((j) => ({
+              id: j.id,
+              queue: j.queue,
+              status: j.status,
+              fn: j.fnName,
+              attempts: j.attempts,
+              finishedAt: j.finishedAt,
+              error: j.lastError && `${j.lastError.name}: ${j.lastError.message}`,
+            })),
+          },
+          null,
+          2,
+        ),
+      );
+      return 0;
+    }
+    if (rows.length === 0) {
+      console.log('no jobs in this database');
+      return 0;
+    }
+    const table = new Table({ head: ['queue', ...JOB_STATUSES], style: tableStyle() });
+    for (const r of rows) {
+      table.push([r.queue, ...JOB_STATUSES.map((s) => r.counts[s])]);
+    }
+    console.log(table.toString());
+    if (recent.length > 0) {
+      console.log('\nrecent failures (inspect with getJob(id), rerun with retry(id)):');
+      const t = new Table({
+        head: ['id', 'queue', 'status', 'fn', 'attempts', 'error'],
+        style: tableStyle(),
+      });
+      for (const j of recent) {
+        const e = j.lastError ? `${j.lastError.name}: ${j.lastError.message}` : '';
+        t.push([j.id, j.queue, j.status, j.fnName, j.attempts, e.slice(0, 80)]);
+      }
+      console.log(t.toString());
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+// Colours only for a terminal; piped output stays plain text.
+function tableStyle() {
+  return process.stdout.isTTY ? {} : { head: [], border: [] };
+}
