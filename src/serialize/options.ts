@@ -1,0 +1,49 @@
+// Every option a serializer takes, with its default, in one place.
+
+import path from 'node:path';
+import { SerializerOptionError } from './errors.js';
+
+export interface SerializerOptions {
+  /**
+   * Directory that module locations are stored relative to, so a worker
+   * running from another checkout path finds the same files.
+   * Default: `process.cwd()` when the serializer is created.
+   */
+  root?: string;
+  /**
+   * A serialization slower than this many milliseconds emits a
+   * `slowSerialization` event. Default: 100.
+   */
+  slowSerializationMs?: number;
+}
+
+export interface ResolvedSerializerOptions {
+  root: string;
+  slowSerializationMs: number;
+}
+
+export const DEFAULT_SLOW_SERIALIZATION_MS = 100;
+
+export function resolveOptions(
+  options: SerializerOptions = {},
+): ResolvedSerializerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new SerializerOptionError(
+      `serializer options must be an object, got ${String(options)}`,
+    );
+  }
+  const root = options.root ?? process.cwd();
+  if (typeof root !== 'string' || root === '') {
+    throw new SerializerOptionError(
+      `options.root must be a directory path, got ${String(root)}`,
+    );
+  }
+  const slow = options.slowSerializationMs ?? DEFAULT_SLOW_SERIALIZATION_MS;
+  if (typeof slow !== 'number' || !(slow >= 0)) {
+    throw new SerializerOptionError(
+      `options.slowSerializationMs must be a number >= 0 (milliseconds), ` +
+        `got ${String(slow)}`,
+    );
+  }
+  return { root: path.resolve(root), slowSerializationMs: slow };
+}
