@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openStore as openSqlite } from '../../src/store/sqlite.js';
 import { openStore as openDuckDB } from '../../src/store/duckdb.js';
 import type { Store } from '../../src/store/types.js';
+import { PG_SKIP_REASON, PG_URL, openTestStore } from './postgres.js';
 
 export interface StoreFactory {
   name: string;
@@ -24,4 +25,10 @@ export const storeFactories: StoreFactory[] = [
     create: async (dir) => openSqlite(join(dir, 'jobs.db')),
   },
   { name: 'duckdb', create: async (dir) => openDuckDB(join(dir, 'jobs.duckdb')) },
+  // A schema of its own per test on the DUCKQUEUE_PG_URL server.
+  {
+    name: 'postgres',
+    create: async () => openTestStore(),
+    unavailable: async () => (PG_URL ? null : PG_SKIP_REASON),
+  },
 ];

@@ -1,0 +1,689 @@
+// The PostgreSQL store: one database shared by workers on any number of
+// machines. Claims lock the rows they take with FOR UPDATE SKIP LOCKED, so
+// concurrent claimers pass over each other's rows instead of queueing
+// behind them, and no two ever get the same job. Writers that make a job
+// ready send a NOTIFY that wakes idle workers (see postgres/listener.ts).
+//
+// Connection loss: reads, claims and fenced updates (ack, retry, fail,
+// release, extendClaim) are repeated once on a fresh connection. A claim
+// that committed before its connection dropped leaves its jobs claimed by
+// nobody who knows it; they lapse and recoverExpired() puts them back, so
+// nothing is lost and nothing runs twice at once. A fenced update whose
+// first try committed is recognised on the repeat. Writes that cannot be
+// repeated safely (enqueue, purge, requeue) raise
+// PostgresConnectionLostError instead of guessing.
+//
+// Caveat: the Store contract hands every time in from the caller's clock.
+// Workers on several machines must keep their clocks in sync (NTP); a
+// clock running ahead recovers other workers' claims early.
+
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import { isConnectionLost, clientConfig } from './postgres/connection.js';
+import {
+  PostgresConnectError,
+  PostgresConnectionLostError,
+} from './postgres/errors.js';
+import { JobListener, NOTIFY_CHANNEL } from './postgres/listener.js';
+import {
+  postgresCoreMigrations,
+  runMigrations,
+  type SqlMigration,
+} from './postgres/migrations.js';
+import {
+  redact,
+  resolvePostgresOptions,
+  type PostgresStoreOptions,
+  type ResolvedPostgresOptions,
+} from './postgres/options.js';
+import {
+  errorValues,
+  jobColumns,
+  parseId,
+  shownStatus,
+  toJobRow,
+  type PgJob,
+} from './postgres/rows.js';
+import type {
+  ClaimFence,
+  ClaimRequest,
+  FailUpdate,
+  JobRow,
+  JobStatus,
+  ListRequest,
+  NewJobRow,
+  PurgeRequest,
+  RecoverRequest,
+  RecoverResult,
+  RetryUpdate,
+  StatusCounts,
+  Store,
+} from './types.js';
+import { JOB_STATUSES } from './types.js';
+
+export {
+  PostgresConnectError,
+  PostgresConnectionLostError,
+  PostgresOptionError,
+  PostgresStoreError,
+} from './postgres/errors.js';
+export type { PostgresStoreOptions } from './postgres/options.js';
+
+const DEFAULT_LIST_LIMIT = 100;
+/** Rows per INSERT in enqueueMany; bounds one statement's size. */
+const INSERT_CHUNK = 5_000;
+
+// Applies only while the job is still held by the fenced claim, if given.
+const HELD = `status = 'claimed' AND ($2::text IS NULL OR
+  (claimed_by = $2 AND attempts = $3::int))`;
+
+/** What the row must look like if a fenced update already took effect. */
+type Outcome = (row: {
+  status: string;
+  claimed_by: string | null;
+  attempts: number;
+  claim_expires_at: string | null;
+}) => boolean;
+
+function statements(schema: string, notify: boolean) {
+  const jobs = `${schema}.jobs`;
+  // pg_notify returns void; with notifications off the column is NULL.
+  const notifyQueue = (queue: string) =>
+    notify ? `pg_notify('${NOTIFY_CHANNEL}', '${schema}/' || ${queue})` : 'NULL';
+  return {
+    jobs,
+    insert: `INSERT INTO ${jobs} (queue, status, payload, format, fn_name,
+        priority, max_attempts, timeout_ms, run_at, created_at, updated_at)
+      VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $9)
+      RETURNING id::text AS id`,
+    insertNotify: `WITH ins AS (INSERT INTO ${jobs} (queue, status, payload,
+        format, fn_name, priority, max_attempts, timeout_ms, run_at,
+        created_at, updated_at)
+      VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $9)
+      RETURNING id, queue, run_at <= created_at AS ready)
+      SELECT id::text AS id,
+        CASE WHEN ready THEN ${notifyQueue('queue')} END AS notified
+      FROM ins`,
+    reserveIds: `SELECT nextval('${schema}.jobs_id_seq')::text AS id
+      FROM generate_series(1, $1::int)`,
+    insertMany: `INSERT INTO ${jobs} (id, queue, status, payload, format,
+        fn_name, priority, max_attempts, timeout_ms, run_at, created_at,
+        updated_at)
+      SELECT id, queue, 'pending', payload, format, fn_name, priority,
+        max_attempts, timeout_ms, run_at, created_at, created_at
+      FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::text[],
+        $5::text[], $6::int[], $7::int[], $8::bigint[], $9::bigint[],
+        $10::bigint[]) AS t(id, queue, payload, format, fn_name, priority,
+        max_attempts, timeout_ms, run_at, created_at)`,
+    notifyQueues: `SELECT ${notifyQueue('q')} FROM unnest($1::text[]) AS q`,
+    // The inner SELECT picks and locks; rows another claimer holds are
+    // skipped, not waited for. RETURNING has no order: callers sort.
+    claim: `UPDATE ${jobs} SET status = 'claimed', attempts = attempts + 1,
+        claimed_at = $2::bigint, claimed_by = $3,
+        claim_expires_at = $2::bigint + $4::bigint + COALESCE(timeout_ms, 0),
+        updated_at = $2::bigint
+      WHERE id IN (SELECT id FROM ${jobs}
+        WHERE queue = $1 AND status = 'pending' AND run_at <= $2::bigint
+        ORDER BY priority DESC, run_at, id
+        LIMIT $5::int
+        FOR UPDATE SKIP LOCKED)
+      RETURNING ${jobColumns('$2::bigint')}`,
+    ack: `UPDATE ${jobs} SET status = 'done', result = $4,
+        finished_at = $5, updated_at = $5, claim_expires_at = NULL
+      WHERE id = $1 AND ${HELD}`,
+    retry: `UPDATE ${jobs} SET status = 'pending', run_at = $4,
+        updated_at = $5, claim_expires_at = NULL, error_name = $6,
+        error_message = $7, error_stack = $8, error_value = $9
+      WHERE id = $1 AND ${HELD}
+      RETURNING CASE WHEN run_at <= $5 THEN ${notifyQueue('queue')} END`,
+    fail: `UPDATE ${jobs} SET status = $4, finished_at = $5, updated_at = $5,
+        claim_expires_at = NULL, error_name = $6, error_message = $7,
+        error_stack = $8, error_value = $9
+      WHERE id = $1 AND ${HELD}`,
+    release: `UPDATE ${jobs} SET status = 'pending',
+        attempts = attempts - 1, run_at = $4, updated_at = $4,
+        claim_expires_at = NULL
+      WHERE id = $1 AND ${HELD}
+      RETURNING ${notifyQueue('queue')}`,
+    extend: `UPDATE ${jobs} SET claim_expires_at = $4, updated_at = $5
+      WHERE id = $1 AND ${HELD}`,
+    outcome: `SELECT status, claimed_by, attempts,
+        claim_expires_at::text AS claim_expires_at
+      FROM ${jobs} WHERE id = $1`,
+    // SKIP LOCKED: a row being acked right now is finished by that ack.
+    recover: `WITH lapsed AS (SELECT id FROM ${jobs}
+        WHERE status = 'claimed' AND claim_expires_at <= $1::bigint
+          AND ($6::text IS NULL OR queue = $6)
+        FOR UPDATE SKIP LOCKED),
+      moved AS (UPDATE ${jobs} j SET
+        status = CASE WHEN attempts >= max_attempts THEN 'dead'
+          ELSE 'pending' END,
+        finished_at = CASE WHEN attempts >= max_attempts THEN $1::bigint
+          ELSE NULL END,
+        run_at = $1::bigint, updated_at = $1::bigint,
+        claim_expires_at = NULL, error_name = $2, error_message = $3,
+        error_stack = $4, error_value = $5
+      FROM lapsed WHERE j.id = lapsed.id
+      RETURNING j.status, j.queue)
+      SELECT status, queue, count(*)::int AS n FROM moved GROUP BY 1, 2`,
+    statsQueue: `SELECT ${shownStatus('$1::bigint')} AS status,
+        count(*)::int AS n
+      FROM ${jobs} WHERE queue = $2 GROUP BY 1`,
+    statsAll: `SELECT ${shownStatus('$1::bigint')} AS status,
+        count(*)::int AS n
+      FROM ${jobs} GROUP BY 1`,
+    countWaiting: `SELECT count(*)::int AS n FROM ${jobs}
+      WHERE queue = $1 AND status = 'pending'`,
+    // Walks the index one distinct queue at a time instead of reading
+    // every row: the table may hold millions of finished jobs.
+    queues: `WITH RECURSIVE q AS (
+        (SELECT queue FROM ${jobs} ORDER BY queue LIMIT 1)
+        UNION ALL
+        SELECT (SELECT queue FROM ${jobs} WHERE queue > q.queue
+          ORDER BY queue LIMIT 1)
+        FROM q WHERE q.queue IS NOT NULL)
+      SELECT queue FROM q WHERE queue IS NOT NULL`,
+    get: `SELECT ${jobColumns('$2::bigint')} FROM ${jobs} WHERE id = $1`,
+    purge: `DELETE FROM ${jobs} WHERE status = $1 AND finished_at <= $2
+      AND ($3::text IS NULL OR queue = $3)`,
+    requeue: `UPDATE ${jobs} SET status = 'pending', attempts = 0,
+        run_at = $2, updated_at = $2, finished_at = NULL, claimed_at = NULL,
+        claimed_by = NULL, claim_expires_at = NULL
+      WHERE id = $1 AND status IN ('failed', 'dead')
+      RETURNING ${notifyQueue('queue')}`,
+  };
+}
+
+type Statements = ReturnType<typeof statements>;
+
+function emptyCounts(): StatusCounts {
+  return { pending: 0, delayed: 0, claimed: 0, done: 0, failed: 0, dead: 0 };
+}
+
+function fenceValues(fence: ClaimFence | undefined): unknown[] {
+  return [fence?.workerId ?? null, fence?.attempt ?? null];
+}
+
+function claimOrder(a: JobRow, b: JobRow): number {
+  return (
+    b.priority - a.priority ||
+    a.runAt - b.runAt ||
+    (BigInt(a.id) < BigInt(b.id) ? -1 : 1)
+  );
+}
+
+/**
+ * Events (the store never logs):
+ * - 'connectionError' (err): a connection dropped, idle or in use. The
+ *   store recovers by itself; a steady stream means the server or the
+ *   network needs attention.
+ */
+export class PostgresStore extends EventEmitter implements Store {
+  readonly name = 'postgres';
+  /** The store's connections; for features that add their own tables. */
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  private readonly options: ResolvedPostgresOptions;
+  private readonly sql: Statements;
+  private readonly listener: JobListener;
+  private closed = false;
+
+  /** Use openStore(): it connects and migrates before handing it out. */
+  constructor(options: ResolvedPostgresOptions) {
+    super();
+    this.options = options;
+    this.schema = options.schema;
+    this.sql = statements(options.schema, options.notify);
+    this.pool = new pg.Pool({
+      ...clientConfig(options),
+      max: options.poolSize,
+      // An idle store must not keep a finished script alive.
+      allowExitOnIdle: true,
+    });
+    // Idle connections that die (server restart, pg_terminate_backend)
+    // are dropped by the pool; without a listener the error would crash
+    // the process.
+    this.pool.on('error', (err) => this.connectionError(err));
+    this.listener = new JobListener(
+      clientConfig(options),
+      options.schema,
+      (err) => this.connectionError(err),
+    );
+  }
+
+  /** The schema-qualified name of a table of this store. */
+  table(name: string): string {
+    return `${this.schema}.${name}`;
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await runMigrations(client, this.schema, [
+        ...postgresCoreMigrations,
+        ...this.options.migrations,
+      ]);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Names of the migrations applied to this schema, in order. */
+  async appliedMigrations(): Promise<string[]> {
+    const { rows } = await this.query<{ name: string }>(
+      `SELECT name FROM ${this.table('duckqueue_migrations')} ORDER BY seq`,
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async enqueue(job: NewJobRow): Promise<string> {
+    const text = this.options.notify ? this.sql.insertNotify : this.sql.insert;
+    try {
+      const { rows } = await this.pool.query<{ id: string }>(text, [
+        job.queue,
+        job.payload,
+        job.format,
+        job.fnName,
+        job.priority,
+        job.maxAttempts,
+        job.timeoutMs,
+        job.runAt,
+        job.createdAt,
+      ]);
+      return rows[0]!.id;
+    } catch (err) {
+      throw this.lostOr(err, 'enqueue');
+    }
+  }
+
+  async enqueueMany(jobs: NewJobRow[]): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    try {
+      return await this.insertMany(jobs);
+    } catch (err) {
+      // Nothing was committed unless COMMIT itself was cut off; insertMany
+      // marks that case, which must not be repeated.
+      if (!isConnectionLost(err) || (err as CommitLost).commitSent) {
+        throw this.lostOr(err, 'enqueueMany');
+      }
+      this.connectionError(err as Error);
+      try {
+        return await this.insertMany(jobs);
+      } catch (again) {
+        throw this.lostOr(again, 'enqueueMany');
+      }
+    }
+  }
+
+  private async insertMany(jobs: NewJobRow[]): Promise<string[]> {
+    const client = await this.pool.connect();
+    let commitSent = false;
+    try {
+      await client.query('BEGIN');
+      // Ids are drawn first and assigned in input order, so ids (the FIFO
+      // tie-break) follow the order the caller gave.
+      const reserved = await client.query<{ id: string }>(
+        this.sql.reserveIds,
+        [jobs.length],
+      );
+      const ids = reserved.rows
+        .map((r) => r.id)
+        .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+      for (let start = 0; start < jobs.length; start += INSERT_CHUNK) {
+        const chunk = jobs.slice(start, start + INSERT_CHUNK);
+        await client.query(this.sql.insertMany, [
+          ids.slice(start, start + chunk.length),
+          chunk.map((j) => j.queue),
+          chunk.map((j) => j.payload),
+          chunk.map((j) => j.format),
+          chunk.map((j) => j.fnName),
+          chunk.map((j) => j.priority),
+          chunk.map((j) => j.maxAttempts),
+          chunk.map((j) => j.timeoutMs),
+          chunk.map((j) => j.runAt),
+          chunk.map((j) => j.createdAt),
+        ]);
+      }
+      if (this.options.notify) {
+        const ready = new Set<string>();
+        for (const j of jobs) if (j.runAt <= j.createdAt) ready.add(j.queue);
+        if (ready.size) {
+          await client.query(this.sql.notifyQueues, [[...ready]]);
+        }
+      }
+      commitSent = true;
+      await client.query('COMMIT');
+      client.release();
+      return ids;
+    } catch (err) {
+      if (isConnectionLost(err)) {
+        client.release(err as Error);
+        if (commitSent) (err as CommitLost).commitSent = true;
+      } else {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release();
+      }
+      throw err;
+    }
+  }
+
+  async claim(req: ClaimRequest): Promise<JobRow | null> {
+    const [job] = await this.claimMany(req, 1);
+    return job ?? null;
+  }
+
+  async claimMany(req: ClaimRequest, max: number): Promise<JobRow[]> {
+    if (max < 1) return [];
+    this.listener.markClaim(req.queue);
+    const { rows } = await this.repeatable<PgJob>(this.sql.claim, [
+      req.queue,
+      req.now,
+      req.workerId,
+      req.visibilityTimeoutMs,
+      max,
+    ]);
+    return rows.map(toJobRow).sort(claimOrder);
+  }
+
+  async ack(
+    id: string,
+    result: Uint8Array | null,
+    now: number,
+    fence?: ClaimFence,
+  ): Promise<boolean> {
+    return this.fenced(
+      id,
+      this.sql.ack,
+      [result, now],
+      fence,
+      (r) => r.status === 'done',
+    );
+  }
+
+  async retry(id: string, u: RetryUpdate, fence?: ClaimFence): Promise<boolean> {
+    return this.fenced(
+      id,
+      this.sql.retry,
+      [u.runAt, u.now, ...errorValues(u.error)],
+      fence,
+      (r) => r.status === 'pending',
+    );
+  }
+
+  async fail(id: string, u: FailUpdate, fence?: ClaimFence): Promise<boolean> {
+    return this.fenced(
+      id,
+      this.sql.fail,
+      [u.status, u.now, ...errorValues(u.error)],
+      fence,
+      (r) => r.status === u.status,
+    );
+  }
+
+  async release(id: string, now: number, fence?: ClaimFence): Promise<boolean> {
+    // A release takes the attempt back, so the fence's attempt no longer
+    // matches the row; the outcome check allows for that.
+    return this.fenced(id, this.sql.release, [now], fence, (r) => {
+      return r.status === 'pending' && r.attempts === (fence?.attempt ?? 0) - 1;
+    }, true);
+  }
+
+  async extendClaim(
+    id: string,
+    expiresAt: number,
+    now: number,
+    fence?: ClaimFence,
+  ): Promise<boolean> {
+    return this.fenced(
+      id,
+      this.sql.extend,
+      [expiresAt, now],
+      fence,
+      (r) => r.status === 'claimed' && r.claim_expires_at === String(expiresAt),
+    );
+  }
+
+  /**
+   * Run a fenced single-row update. If the connection drops, repeat it;
+   * if the repeat changes nothing, the first try may have committed
+   * before the drop, so read the row and tell whether it shows this
+   * claim's outcome. Without a fence there is no telling: false.
+   */
+  private async fenced(
+    id: string,
+    text: string,
+    values: unknown[],
+    fence: ClaimFence | undefined,
+    applied: Outcome,
+    attemptTakenBack = false,
+  ): Promise<boolean> {
+    const key = parseId(id);
+    if (key === null) return false;
+    const params = [key, ...fenceValues(fence), ...values];
+    try {
+      return (await this.pool.query(text, params)).rowCount === 1;
+    } catch (err) {
+      if (!isConnectionLost(err)) throw err;
+      this.connectionError(err as Error);
+    }
+    if ((await this.repeatable(text, params)).rowCount === 1) return true;
+    if (!fence) return false;
+    const { rows } = await this.repeatable<Parameters<Outcome>[0]>(
+      this.sql.outcome,
+      [key],
+    );
+    const row = rows[0];
+    if (!row || row.claimed_by !== fence.workerId) return false;
+    if (!attemptTakenBack && row.attempts !== fence.attempt) return false;
+    return applied(row);
+  }
+
+  async recoverExpired(req: RecoverRequest): Promise<RecoverResult> {
+    const { rows } = await this.repeatable<{
+      status: string;
+      queue: string;
+      n: number;
+    }>(this.sql.recover, [
+      req.now,
+      ...errorValues(req.error),
+      req.queue ?? null,
+    ]);
+    const result: RecoverResult = { requeued: 0, dead: 0 };
+    const requeued: string[] = [];
+    for (const r of rows) {
+      if (r.status === 'dead') {
+        result.dead += r.n;
+      } else {
+        result.requeued += r.n;
+        requeued.push(r.queue);
+      }
+    }
+    if (requeued.length && this.options.notify) {
+      // A lost notification costs a wait timeout, not a job.
+      await this.pool
+        .query(this.sql.notifyQueues, [requeued])
+        .catch((err: Error) => this.connectionError(err));
+    }
+    return result;
+  }
+
+  async stats(queue: string | undefined, now: number): Promise<StatusCounts> {
+    const { rows } = await this.repeatable<{ status: JobStatus; n: number }>(
+      queue === undefined ? this.sql.statsAll : this.sql.statsQueue,
+      queue === undefined ? [now] : [now, queue],
+    );
+    const counts = emptyCounts();
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  async countWaiting(queue: string): Promise<number> {
+    const { rows } = await this.repeatable<{ n: number }>(
+      this.sql.countWaiting,
+      [queue],
+    );
+    return rows[0]!.n;
+  }
+
+  async queues(): Promise<string[]> {
+    const { rows } = await this.repeatable<{ queue: string }>(
+      this.sql.queues,
+      [],
+    );
+    return rows.map((r) => r.queue);
+  }
+
+  async getJob(id: string, now: number): Promise<JobRow | null> {
+    const key = parseId(id);
+    if (key === null) return null;
+    const { rows } = await this.repeatable<PgJob>(this.sql.get, [key, now]);
+    return rows[0] ? toJobRow(rows[0]) : null;
+  }
+
+  async listJobs(req: ListRequest): Promise<JobRow[]> {
+    if (req.status !== undefined && !JOB_STATUSES.includes(req.status)) {
+      return [];
+    }
+    const values: unknown[] = [req.now];
+    const where: string[] = [];
+    if (req.queue !== undefined) {
+      values.push(req.queue);
+      where.push(`queue = $${values.length}`);
+    }
+    if (req.status === 'pending') {
+      where.push(`status = 'pending' AND run_at <= $1::bigint`);
+    } else if (req.status === 'delayed') {
+      where.push(`status = 'pending' AND run_at > $1::bigint`);
+    } else if (req.status !== undefined) {
+      values.push(req.status);
+      where.push(`status = $${values.length}`);
+    }
+    values.push(req.limit ?? DEFAULT_LIST_LIMIT, req.offset ?? 0);
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { rows } = await this.repeatable<PgJob>(
+      `SELECT ${jobColumns('$1::bigint')} FROM ${this.sql.jobs} ${filter}
+        ORDER BY id DESC
+        LIMIT $${values.length - 1} OFFSET $${values.length}`,
+      values,
+    );
+    return rows.map(toJobRow);
+  }
+
+  async purge(req: PurgeRequest): Promise<number> {
+    try {
+      const r = await this.pool.query(this.sql.purge, [
+        req.status,
+        req.finishedBefore,
+        req.queue ?? null,
+      ]);
+      return r.rowCount ?? 0;
+    } catch (err) {
+      throw this.lostOr(err, 'purge');
+    }
+  }
+
+  async requeue(id: string, now: number): Promise<boolean> {
+    const key = parseId(id);
+    if (key === null) return false;
+    try {
+      return (await this.pool.query(this.sql.requeue, [key, now])).rowCount === 1;
+    } catch (err) {
+      throw this.lostOr(err, 'requeue');
+    }
+  }
+
+  /**
+   * Wait until a job may be ready in one of `queues` (any queue when
+   * empty), or `timeoutMs` passes. True means "claim now"; it can be a
+   * false alarm. The first call opens the listening connection and returns
+   * true at once, since notifications sent before it were missed.
+   */
+  async waitForJobs(
+    queues: readonly string[],
+    timeoutMs: number,
+  ): Promise<boolean> {
+    if (this.closed) return false;
+    if (!this.options.notify) {
+      await new Promise((r) => setTimeout(r, timeoutMs));
+      return false;
+    }
+    return this.listener.wait(queues, timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listener.close();
+    await this.pool.end();
+  }
+
+  /** A query whose repetition is harmless: repeated once if the link drops. */
+  private async repeatable<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      if (!isConnectionLost(err) || this.closed) throw err;
+      this.connectionError(err as Error);
+      return this.pool.query<R>(text, values);
+    }
+  }
+
+  private query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
+    return this.pool.query<R>(text, values);
+  }
+
+  private lostOr(err: unknown, operation: string): unknown {
+    if (!isConnectionLost(err)) return err;
+    this.connectionError(err as Error);
+    return new PostgresConnectionLostError(operation, { cause: err });
+  }
+
+  private connectionError(err: Error): void {
+    this.emit('connectionError', err);
+  }
+}
+
+interface CommitLost {
+  commitSent?: boolean;
+}
+
+/**
+ * Open a PostgreSQL job store: connect, create the schema and tables if
+ * needed, and return the store. `location` is the connection string, or
+ * pass it as `options.connectionString`.
+ */
+export async function openStore(
+  location: string,
+  options: PostgresStoreOptions = {},
+): Promise<PostgresStore> {
+  const resolved = resolvePostgresOptions(location, options);
+  const store = new PostgresStore(resolved);
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw connectFailure(resolved, err);
+  }
+  return store;
+}
+
+// SQLSTATEs that mean "this server will not have you", as opposed to a
+// broken migration: bad password, no such role or database, no access.
+const REFUSED = new Set(['28000', '28P01', '3D000', '42501', '53300']);
+
+function connectFailure(o: ResolvedPostgresOptions, err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  const refused = typeof code === 'string' && REFUSED.has(code);
+  const timedOut = String((err as Error).message).includes('timeout');
+  if (!refused && !timedOut && !isConnectionLost(err)) return err;
+  return new PostgresConnectError(
+    redact(o.connectionString),
+    (err as Error).message,
+    { cause: err },
+  );
+}
+
+export type { SqlMigration };
