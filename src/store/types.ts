@@ -248,6 +248,15 @@ export interface Store {
    */
   requeue(id: string, now: number): Promise<boolean>;
 
+  /**
+   * Optional: resolve true as soon as a job may be ready in one of
+   * `queues` (any queue when empty), false after `timeoutMs`. True can be
+   * a false alarm; it means "claim now". Stores that can be told when jobs
+   * arrive (PostgreSQL: LISTEN/NOTIFY) implement it so idle workers need
+   * not poll hard; workers poll every pollMs when it is missing.
+   */
+  waitForJobs?(queues: readonly string[], timeoutMs: number): Promise<boolean>;
+
   close(): Promise<void>;
 }
 
