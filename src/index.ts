@@ -2,6 +2,7 @@
 export { DuckQueue } from './queue/queue.js';
 export { Worker } from './worker/worker.js';
 export * from './queue/errors.js';
+export * from './dag/index.js';
 export {
   createSerializer,
   registerSerializer,

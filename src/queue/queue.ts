@@ -6,6 +6,8 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSerializer, inspectPayload } from '../serialize/index.js';
+import { Dag, buildAndSubmit } from '../dag/builder.js';
+import { DagRun } from '../dag/run.js';
 import type {
   LoadedCall,
   Serializer,
@@ -300,6 +302,30 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
       formats[k] = { ...v };
     }
     return { ...this.counters, formats };
+  }
+
+  // ---- DAG workflows (src/dag) -----------------------------------------
+
+  /**
+   * A DAG builder: add tasks with dag.task(fn, { dependsOn }), then
+   * dag.submit(). With `build`, runs it on the builder and submits when it
+   * resolves; if it throws, nothing is stored.
+   */
+  dag(name: string): Dag;
+  dag(name: string, build: (dag: Dag) => unknown): Promise<DagRun>;
+  dag(name: string, build?: (dag: Dag) => unknown): Dag | Promise<DagRun> {
+    this.assertOpen('dag');
+    if (arguments.length < 2) return new Dag(this, name);
+    return buildAndSubmit(this, name, build!);
+  }
+
+  /**
+   * A handle on a DAG run submitted earlier (by any process), by its id.
+   * Throws DagRunNotFoundError for an unknown id.
+   */
+  async dagRun(id: string): Promise<DagRun> {
+    this.assertOpen('dagRun');
+    return DagRun.open(this, String(id));
   }
 
   // ---- consuming -------------------------------------------------------

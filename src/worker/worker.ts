@@ -24,6 +24,7 @@ import {
   type WorkerOptions,
 } from './options.js';
 import { QueuePicker } from './queue-picker.js';
+import { withDagContext } from '../dag/context.js';
 
 export interface JobStartEvent {
   job: ClaimedJob;
@@ -276,7 +277,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.emit('job:failed', { job, error: err, outcome, durationMs: performance.now() - started });
         return;
       }
-      result = await runWithTimeout(job, () => call.fn(...call.args));
+      // A DAG task's last argument becomes its DagContext.
+      const args = await withDagContext(this.queue, job.id, call.args);
+      result = await runWithTimeout(job, () => call.fn(...args));
     } catch (err) {
       if (entry.released) return;
       const outcome = await this.queue.nack(job, err);
