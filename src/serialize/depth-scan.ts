@@ -14,6 +14,8 @@ export interface DepthScan {
    * still fails cleanly, just later and with its own error.
    */
   complete: boolean;
+  /** A key from the caller's watch list, when one was found. */
+  key?: string;
 }
 
 const QUOTE = 0x22;
@@ -26,21 +28,30 @@ const CLOSE_BRACE = 0x7d;
 /**
  * Nesting depth of JSON text given as UTF-8 bytes. Brackets inside strings
  * are skipped; multi-byte UTF-8 never contains ASCII bytes, so a byte scan
- * is exact.
+ * is exact. With `keys`, the first object key in that set is reported
+ * (escapes such as `\u005f_proto__` are decoded before comparing).
  */
-export function jsonDepth(bytes: Uint8Array, limit: number): DepthScan {
+export function jsonDepth(
+  bytes: Uint8Array,
+  limit: number,
+  keys?: ReadonlySet<string>,
+): DepthScan {
   let depth = 0;
   let max = 0;
-  let inString = false;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
-    if (inString) {
-      if (b === BACKSLASH) i++;
-      else if (b === QUOTE) inString = false;
-      continue;
-    }
-    if (b === QUOTE) inString = true;
-    else if (b === OPEN_BRACKET || b === OPEN_BRACE) {
+    if (b === QUOTE) {
+      const start = i;
+      for (i++; i < bytes.length && bytes[i] !== QUOTE; i++) {
+        if (bytes[i] === BACKSLASH) i++;
+      }
+      if (keys && isKey(bytes, i + 1)) {
+        const key = keyIn(bytes, start, i + 1, keys);
+        if (key !== undefined) {
+          return { depth: max, exceeded: false, complete: true, key };
+        }
+      }
+    } else if (b === OPEN_BRACKET || b === OPEN_BRACE) {
       if (++depth > max) {
         max = depth;
         if (max > limit) return { depth: max, exceeded: true, complete: true };
@@ -48,6 +59,36 @@ export function jsonDepth(bytes: Uint8Array, limit: number): DepthScan {
     } else if (b === CLOSE_BRACKET || b === CLOSE_BRACE) depth--;
   }
   return { depth: max, exceeded: false, complete: true };
+}
+
+const COLON = 0x3a;
+const LONGEST_KEY_TOKEN = 80;
+
+/** True when the next non-blank byte from `at` is a colon. */
+function isKey(bytes: Uint8Array, at: number): boolean {
+  while (at < bytes.length) {
+    const b = bytes[at++]!;
+    if (b === COLON) return true;
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return false;
+  }
+  return false;
+}
+
+function keyIn(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  keys: ReadonlySet<string>,
+): string | undefined {
+  if (end - start > LONGEST_KEY_TOKEN) return undefined;
+  let text = '';
+  for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]!);
+  try {
+    const key = JSON.parse(text) as string;
+    return keys.has(key) ? key : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // Tags of the v8 ValueSerializer wire format (v8/src/objects/

@@ -19,6 +19,9 @@ export function openPayload(
   bytes: Uint8Array,
   request: OpenRequest,
 ): OpenedEnvelope {
+  const { policy } = request.options;
+  // Size and signature first: nothing inside is parsed before they pass.
+  policy.checkRaw(bytes);
   const envelope = decodeEnvelope(bytes);
   if (!request.reads.includes(envelope.format)) {
     throw new DeserializationError(
@@ -28,5 +31,6 @@ export function openPayload(
         `createSerializer('${envelope.format}') if you trust its source.`,
     );
   }
+  policy.checkOpened(envelope);
   return envelope;
 }

@@ -2,6 +2,7 @@
 
 import path from 'node:path';
 import { SerializerOptionError } from './errors.js';
+import { Policy, resolvePolicy, type PolicyOptions } from './policy.js';
 
 export interface SerializerOptions {
   /**
@@ -15,11 +16,19 @@ export interface SerializerOptions {
    * `slowSerialization` event. Default: 100.
    */
   slowSerializationMs?: number;
+  /**
+   * What this serializer agrees to write and load: signing, allowed
+   * modules, denied names, strict mode, size and depth limits. See
+   * PolicyOptions (policy.ts) for each rule and its default.
+   * Default: {} (limits on, no signing unless DUCKQUEUE_SIGNING_KEY is set).
+   */
+  policy?: PolicyOptions | Policy;
 }
 
 export interface ResolvedSerializerOptions {
   root: string;
   slowSerializationMs: number;
+  policy: Policy;
 }
 
 export const DEFAULT_SLOW_SERIALIZATION_MS = 100;
@@ -45,5 +54,10 @@ export function resolveOptions(
         `got ${String(slow)}`,
     );
   }
-  return { root: path.resolve(root), slowSerializationMs: slow };
+  const resolvedRoot = path.resolve(root);
+  const policy =
+    options.policy instanceof Policy
+      ? options.policy
+      : resolvePolicy(options.policy, resolvedRoot);
+  return { root: resolvedRoot, slowSerializationMs: slow, policy };
 }

@@ -17,6 +17,9 @@ export const DEFAULT_DENY_NAMES: readonly string[] = Object.freeze([
   'GeneratorFunction',
   'AsyncGeneratorFunction',
   'constructor',
+  // Keys that reach a prototype when data is merged into an object.
+  '__proto__',
+  'prototype',
   // vm.* entry points that compile strings.
   'runInThisContext',
   'runInNewContext',

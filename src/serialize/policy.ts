@@ -110,8 +110,11 @@ export type PolicyRule =
 /** Depth pre-scanners by the name a backend gives its body encoding. */
 export const DEPTH_SCANNERS: Record<
   string,
-  (bytes: Uint8Array, limit: number) => DepthScan
+  (bytes: Uint8Array, limit: number, keys?: ReadonlySet<string>) => DepthScan
 > = { v8: v8Depth, json: jsonDepth };
+
+/** Object keys that reach a prototype when data is merged somewhere. */
+const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
 
 /** A module reference and the export taken from it, to be checked. */
 export interface ModuleReference {
@@ -129,6 +132,7 @@ export class Policy {
   readonly keyring: Keyring | null;
   readonly deny: DenyList;
   private readonly allow: ModulePattern[] | null;
+  private readonly prototypeKeys: ReadonlySet<string>;
 
   constructor(options: ResolvedPolicyOptions, root: string) {
     this.strict = options.strict;
@@ -137,10 +141,13 @@ export class Policy {
     this.root = root;
     this.deny = new DenyList(options.denyNames);
     this.allow = options.allowModules?.map(compileModulePattern) ?? null;
+    this.prototypeKeys = new Set(PROTOTYPE_KEYS.filter((k) => this.deny.has(k)));
     this.keyring =
       options.signingKey !== null || options.verifyKeys.length > 0
         ? new Keyring(options.signingKey, options.verifyKeys)
         : null;
+    const signer = this.keyring?.signer;
+    this.sign = signer ? (covered) => signer.signature(covered) : undefined;
   }
 
   /** True when payloads written under this policy are signed. */
@@ -149,10 +156,7 @@ export class Policy {
   }
 
   /** The signer for encodeEnvelope, or undefined when not signing. */
-  get sign(): ((covered: Uint8Array) => Uint8Array) | undefined {
-    const signer = this.keyring?.signer;
-    return signer ? (covered) => signer.signature(covered) : undefined;
-  }
+  readonly sign: ((covered: Uint8Array) => Uint8Array) | undefined;
 
   // ---- on write ---------------------------------------------------------
 
@@ -208,6 +212,9 @@ export class Policy {
   checkOpened(envelope: OpenedEnvelope): void {
     this.checkFormat(envelope.format, 'load');
     this.checkHeader(envelope.header);
+    if (envelope.format in DEPTH_SCANNERS) {
+      this.checkDepth(envelope.body, envelope.format, 'args');
+    }
   }
 
   /**
@@ -215,12 +222,23 @@ export class Policy {
    * DEPTH_SCANNERS: 'v8' or 'json'). Call before decoding it.
    */
   checkDepth(bytes: Uint8Array, encoding: string, where: string): void {
-    const scan = DEPTH_SCANNERS[encoding]?.(bytes, this.maxDepth);
-    if (scan?.exceeded) {
+    const scanner = DEPTH_SCANNERS[encoding];
+    if (!scanner) return;
+    const scan = scanner(bytes, this.maxDepth, this.prototypeKeys);
+    if (scan.exceeded) {
       throw refused(
         'maxDepth',
         `${where} is nested more than ${this.maxDepth} levels deep`,
         'flatten the data, or raise maxDepth',
+      );
+    }
+    if (scan.key !== undefined) {
+      throw refused(
+        'denyNames',
+        `${where} contain the object key '${scan.key}', which can ` +
+          'reach a prototype when the data is merged into an object',
+        'rename the key, or remove it from denyNames if no job merges ' +
+          'its arguments',
       );
     }
   }
@@ -318,6 +336,7 @@ export class Policy {
   }
 
   private checkHeader(header: EncodedCall['header']): void {
+    if (header.task !== undefined) this.checkName(header.task, 'task');
     if (typeof header.module === 'string') {
       this.checkModule(
         { module: header.module, exportName: header.exportName, where: 'fn' },

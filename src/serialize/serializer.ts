@@ -33,7 +33,9 @@ export class EnvelopeSerializer implements Serializer {
     checkCall(call);
     const started = performance.now();
     const encoded = this.backend.encode(call);
-    const bytes = encodeEnvelope(encoded);
+    const { policy } = this.options;
+    policy.checkOutgoing(encoded);
+    const bytes = encodeEnvelope(encoded, policy.sign);
     const ms = performance.now() - started;
     this.metrics.record(encoded.format, encoded.header.fnName, ms, bytes.length);
     return bytes;
