@@ -71,6 +71,9 @@ export interface RunOptions {
   untilEmpty?: boolean;
 }
 
+/** Longest idle wait when the store wakes workers on new jobs, in ms. */
+const NOTIFIED_POLL_MS = 1_000;
+
 interface Running {
   job: ClaimedJob;
   settled: Promise<void>;
@@ -87,6 +90,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private graceOverride: number | undefined;
   private wake: (() => void) | undefined;
   private finished: Promise<WorkerSummary> | undefined;
+  private storeWait: Promise<unknown> | undefined;
 
   constructor(
     readonly queue: DuckQueue,
@@ -174,7 +178,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
             if (untilEmpty && (await this.drained())) break;
           }
         }
-        await this.sleep(free > 0 ? this.options.pollMs : Infinity);
+        if (free > 0 && this.queue.store.waitForJobs) {
+          await this.waitForJobs();
+        } else {
+          await this.sleep(free > 0 ? this.options.pollMs : Infinity);
+        }
       }
       if (this.state === 'stopping') {
         log.info('worker stopping: no new claims', {
@@ -389,6 +397,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.reportError(`extending the claim of job ${job.id} failed`, err);
       }
     }
+  }
+
+  // Stores that hear about new jobs (PostgreSQL's LISTEN/NOTIFY) wake an
+  // idle worker at once, so it can poll far less often. It still polls
+  // every NOTIFIED_POLL_MS (or pollMs, if longer): delayed jobs coming due
+  // and lapsed claims send no notification. One store wait at a time.
+  private waitForJobs(): Promise<void> {
+    const ms = Math.max(this.options.pollMs, NOTIFIED_POLL_MS);
+    const sleeping = this.sleep(ms);
+    this.storeWait ??= this.queue.store
+      .waitForJobs!([...this.options.weights.keys()], ms)
+      .catch((err: unknown) => this.reportError('waiting for jobs failed', err))
+      .finally(() => {
+        this.storeWait = undefined;
+        this.wake?.();
+      });
+    return sleeping;
   }
 
   private sleep(ms: number): Promise<void> {
