@@ -2,6 +2,7 @@
 // and applied here, plus the checks that turn bad input into an
 // InvalidOptionError naming the option, the rule and the value.
 
+import type { PolicyOptions } from '../serialize/policy.js';
 import type { SerializationName, Serializer } from '../serialize/types.js';
 import type { Store, StoreOptions } from '../store/types.js';
 import { InvalidOptionError } from './errors.js';
@@ -43,6 +44,12 @@ export interface DuckQueueOptions {
   serialization?: SerializationName | Serializer;
   /** Passed unchanged to createSerializer. Default {}. */
   serializerOptions?: Record<string, unknown>;
+  /**
+   * What this queue's serializers agree to write and load (signing,
+   * allowed modules, strict mode, limits): see PolicyOptions. Applies to
+   * every format the queue loads. Default: the serializer defaults.
+   */
+  policy?: PolicyOptions;
   /**
    * 'sqlite' (default), 'duckdb', 'postgres', or an opened Store. For a
    * Store instance the location is only a label.
@@ -123,6 +130,7 @@ export const QUEUE_DEFAULTS = {
 const QUEUE_OPTION_NAMES = [
   'serialization',
   'serializerOptions',
+  'policy',
   'store',
   'storeOptions',
   'visibilityTimeoutMs',
@@ -344,7 +352,7 @@ export function resolveQueueOptions(
   if (o.maxPending !== undefined) checkNumber('maxPending', max, 1);
   return {
     serialization,
-    serializerOptions: o.serializerOptions ?? {},
+    serializerOptions: withPolicy(o, serialization),
     store,
     storeOptions: o.storeOptions ?? {},
     visibilityTimeoutMs: checkNumber(
@@ -459,4 +467,27 @@ export function backoffDelay(
   );
   if (!backoff.jitter) return Math.round(exact);
   return Math.round(exact / 2 + random() * (exact / 2));
+}
+
+/** serializerOptions with the queue-level `policy` folded in. */
+function withPolicy(
+  o: DuckQueueOptions,
+  serialization: SerializationName | Serializer,
+): Record<string, unknown> {
+  const base = o.serializerOptions ?? {};
+  if (o.policy === undefined) return base;
+  if (typeof serialization !== 'string') {
+    throw new InvalidOptionError(
+      'policy',
+      'a Serializer instance carries its own policy; create it with ' +
+        'createSerializer(name, { policy }) instead of passing both',
+    );
+  }
+  if (base.policy !== undefined) {
+    throw new InvalidOptionError(
+      'policy',
+      'given both as an option and in serializerOptions; keep one',
+    );
+  }
+  return { ...base, policy: o.policy };
 }
