@@ -49,8 +49,12 @@ export interface SettleOps {
    * every BLOCKED direct downstream of the node, returning those rows.
    */
   bumpDownstream(node: SettlingNode, passed: boolean): BumpedNode[];
-  /** Insert the node's job into the jobs table and mark it `queued`. */
-  enqueueNode(runId: string, position: number, now: number): void;
+  /**
+   * Insert the jobs of these nodes (all of one run, all just bumped) into
+   * the jobs table and mark the nodes `queued`. Batched so a store can do
+   * a fan-out in a few set-based statements.
+   */
+  enqueueNodes(runId: string, positions: number[], now: number): void;
 }
 
 /** The same operations for stores whose drivers are asynchronous. */
@@ -94,14 +98,8 @@ export function settleNode(
   for (let item = work.pop(); item; item = work.pop()) {
     ops.finishNode(item.node, item.state, item.skippedBy, now);
     const passed = item.state === 'done';
-    for (const down of ops.bumpDownstream(item.node, passed)) {
-      const step = nextStep(down, passed);
-      if (step === 'enqueue') {
-        ops.enqueueNode(item.node.runId, down.position, now);
-      } else if (step === 'skip') {
-        work.push(skipped(item, down));
-      }
-    }
+    const ready = route(item, ops.bumpDownstream(item.node, passed), work);
+    if (ready.length) ops.enqueueNodes(item.node.runId, ready, now);
   }
 }
 
@@ -118,15 +116,22 @@ export async function settleNodeAsync(
   for (let item = work.pop(); item; item = work.pop()) {
     await ops.finishNode(item.node, item.state, item.skippedBy, now);
     const passed = item.state === 'done';
-    for (const down of await ops.bumpDownstream(item.node, passed)) {
-      const step = nextStep(down, passed);
-      if (step === 'enqueue') {
-        await ops.enqueueNode(item.node.runId, down.position, now);
-      } else if (step === 'skip') {
-        work.push(skipped(item, down));
-      }
-    }
+    const bumped = await ops.bumpDownstream(item.node, passed);
+    const ready = route(item, bumped, work);
+    if (ready.length) await ops.enqueueNodes(item.node.runId, ready, now);
   }
+}
+
+/** Positions to enqueue; nodes to skip go onto the work list. */
+function route(item: Settled, bumped: BumpedNode[], work: Settled[]) {
+  const passed = item.state === 'done';
+  const ready: number[] = [];
+  for (const down of bumped) {
+    const step = nextStep(down, passed);
+    if (step === 'enqueue') ready.push(down.position);
+    else if (step === 'skip') work.push(skipped(item, down));
+  }
+  return ready;
 }
 
 function skipped(cause: Settled, down: BumpedNode): Settled {

@@ -286,20 +286,22 @@ export class SqliteDagStore implements DagStore {
         }) as SqlBumped[];
         return rows.map(toBumped);
       },
-      enqueueNode: (runId, position, now) => {
-        const job = s.waitingJob.get(runId, position) as SqlWaitingJob;
-        const jobId = this.insertJob({
-          queue: job.queue,
-          payload: job.payload,
-          format: job.format,
-          fnName: job.fn_name,
-          priority: job.priority,
-          maxAttempts: job.max_attempts,
-          timeoutMs: job.timeout_ms,
-          runAt: now,
-          createdAt: now,
-        });
-        s.markQueued.run(Number(jobId), runId, position);
+      enqueueNodes: (runId, positions, now) => {
+        for (const position of positions) {
+          const job = s.waitingJob.get(runId, position) as SqlWaitingJob;
+          const jobId = this.insertJob({
+            queue: job.queue,
+            payload: job.payload,
+            format: job.format,
+            fnName: job.fn_name,
+            priority: job.priority,
+            maxAttempts: job.max_attempts,
+            timeoutMs: job.timeout_ms,
+            runAt: now,
+            createdAt: now,
+          });
+          s.markQueued.run(Number(jobId), runId, position);
+        }
       },
     };
   }
