@@ -14,6 +14,7 @@ import type {
 } from '../serialize/types.js';
 import { isStore, openStore } from '../store/index.js';
 import type {
+  AckRequest,
   ClaimFence,
   ErrorRow,
   JobStatus,
@@ -82,6 +83,9 @@ export interface PurgeOptions {
   olderThanMs?: number;
   queue?: string;
 }
+
+/** What ackMany() did with one job. */
+export type AckOutcome = 'done' | 'lapsed' | ResultEncodingError;
 
 /** What became of a job after nack() or fail(). */
 export interface SettleOutcome {
@@ -417,6 +421,48 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
     const ok = await this.store.ack(id, bytes, now, fenceOf(job));
     if (ok) this.settled.emit(id);
     return ok;
+  }
+
+  /**
+   * ack() for many jobs in one store transaction (when the store has
+   * ackMany). Per job: 'done', 'lapsed' if its claim no longer holds, or
+   * the ResultEncodingError that failed it.
+   */
+  async ackMany(
+    items: { job: JobRef; result?: unknown }[],
+  ): Promise<AckOutcome[]> {
+    this.assertOpen('ack');
+    const out: AckOutcome[] = new Array(items.length);
+    const batch: AckRequest[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const { job, result } = items[i]!;
+      const id = jobId(job);
+      try {
+        batch.push({ id, result: encodeResult(result), fence: fenceOf(job) });
+        at.push(i);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        const failure = new ResultEncodingError(id, reason);
+        await this.fail(job, failure);
+        out[i] = failure;
+      }
+    }
+    const now = this.options.clock();
+    let stored: boolean[];
+    if (this.store.ackMany) {
+      stored = await this.store.ackMany(batch, now);
+    } else {
+      stored = [];
+      for (const a of batch) {
+        stored.push(await this.store.ack(a.id, a.result, now, a.fence));
+      }
+    }
+    stored.forEach((ok, j) => {
+      out[at[j]!] = ok ? 'done' : 'lapsed';
+      if (ok) this.settled.emit(batch[j]!.id);
+    });
+    return out;
   }
 
   /**

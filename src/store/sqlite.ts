@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { sqliteCoreMigrations, type SqlMigration } from './sqlite-migrations.js';
 import { SqliteDagStore, sqliteDagMigrations } from '../dag/sqlite.js';
 import type {
+  AckRequest,
   ClaimFence,
   ClaimRequest,
   ErrorRow,
@@ -219,14 +220,18 @@ export class SqliteStore implements Store {
       created_at, updated_at)
       VALUES (@queue, 'pending', @payload, @format, @fnName, @priority,
       @maxAttempts, @timeoutMs, @runAt, @createdAt, @createdAt)`);
-    const claim = db.prepare(`UPDATE jobs SET status = 'claimed',
+    const takeClaim = `UPDATE jobs SET status = 'claimed',
         attempts = attempts + 1, claimed_at = @now, claimed_by = @worker,
         claim_expires_at = @now + @visibility + COALESCE(timeout_ms, 0),
-        updated_at = @now
-      WHERE id IN (SELECT id FROM jobs
+        updated_at = @now`;
+    const ready = `SELECT id FROM jobs
         WHERE queue = @queue AND status = 'pending' AND run_at <= @now
-        ORDER BY priority DESC, run_at, id LIMIT @max)
-      RETURNING ${COLUMNS}`);
+        ORDER BY priority DESC, run_at, id`;
+    // '= (... LIMIT 1)' runs about twice as fast as 'IN (... LIMIT n)'.
+    const claimOne = db.prepare(`${takeClaim}
+      WHERE id = (${ready} LIMIT 1) RETURNING ${COLUMNS}`);
+    const claim = db.prepare(`${takeClaim}
+      WHERE id IN (${ready} LIMIT @max) RETURNING ${COLUMNS}`);
     // DAG nodes settle in the transaction that finishes their job.
     const dag = new SqliteDagStore(db, (job) =>
       String(insert.run(job).lastInsertRowid),
@@ -254,7 +259,7 @@ export class SqliteStore implements Store {
       insertMany: db.transaction((jobs: NewJobRow[]) =>
         jobs.map((j) => String(insert.run(j).lastInsertRowid)),
       ),
-      claim,
+      claimOne,
       claimMany: db.transaction((params: Record<string, unknown>) =>
         (claim.all(params) as SqlJob[]).map(toRow),
       ),
@@ -263,6 +268,13 @@ export class SqliteStore implements Store {
         if (done) dag.settle(params.id!, 'done', params.now);
         return done;
       }),
+      ackMany: db.transaction((all: SettleParams[]) =>
+        all.map((params) => {
+          const done = ack.run(params).changes === 1;
+          if (done) dag.settle(params.id!, 'done', params.now);
+          return done;
+        }),
+      ),
       retry: db.prepare(`UPDATE jobs SET status = 'pending', run_at = @runAt,
         updated_at = @now, claim_expires_at = NULL, ${SET_ERROR}
         WHERE id = @id AND ${HELD}`),
@@ -325,7 +337,8 @@ export class SqliteStore implements Store {
   }
 
   async claim(req: ClaimRequest): Promise<JobRow | null> {
-    const row = this.s.claim.get(claimParams(req, 1)) as SqlJob | undefined;
+    const { max: _, ...params } = claimParams(req, 1);
+    const row = this.s.claimOne.get(params) as SqlJob | undefined;
     return row ? toRow(row) : null;
   }
 
@@ -350,6 +363,22 @@ export class SqliteStore implements Store {
       now,
       ...fenceParams(fence),
     });
+  }
+
+  async ackMany(acks: AckRequest[], now: number): Promise<boolean[]> {
+    const params: SettleParams[] = [];
+    const at: number[] = [];
+    const out = acks.map(() => false);
+    acks.forEach((a, i) => {
+      const key = parseId(a.id);
+      if (key === null) return;
+      at.push(i);
+      params.push({ id: key, result: a.result, now, ...fenceParams(a.fence) });
+    });
+    if (params.length === 0) return out;
+    const done = this.s.ackMany.immediate(params);
+    done.forEach((ok, j) => (out[at[j]!] = ok));
+    return out;
   }
 
   async retry(

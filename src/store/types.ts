@@ -114,6 +114,12 @@ export interface ClaimFence {
   attempt: number;
 }
 
+export interface AckRequest {
+  id: string;
+  result: Uint8Array | null;
+  fence?: ClaimFence;
+}
+
 export interface RetryUpdate {
   error: ErrorRow;
   /** When the next attempt may start. */
@@ -203,6 +209,12 @@ export interface Store {
     now: number,
     fence?: ClaimFence,
   ): Promise<boolean>;
+  /**
+   * Optional: ack several jobs in one transaction, results in input order.
+   * Workers use it to spread one commit over many short jobs; without it
+   * they call ack() once per job.
+   */
+  ackMany?(acks: AckRequest[], now: number): Promise<boolean[]>;
   /** Claimed -> pending (or delayed) for another attempt. */
   retry(id: string, update: RetryUpdate, fence?: ClaimFence): Promise<boolean>;
   /** Claimed -> failed or dead. */

@@ -2,6 +2,10 @@
 // concurrency, records each outcome, keeps its claims alive, and stops
 // without losing work.
 //
+// Short jobs are batched: the worker claims ahead of its free slots while
+// jobs finish quickly (see WorkerOptions.prefetch) and stores the results
+// of jobs that finish close together in one transaction.
+//
 // Caveat: jobs run in this process. A job that does not settle within its
 // timeoutMs is recorded as failed with JobTimeoutError and its slot is
 // freed, but its code may keep running in the background; a synchronous
@@ -11,12 +15,9 @@
 // work.
 
 import { EventEmitter } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ClaimedJob } from '../queue/job.js';
-import {
-  JobTimeoutError,
-  QueueError,
-  ResultEncodingError,
-} from '../queue/errors.js';
+import { JobTimeoutError, QueueError } from '../queue/errors.js';
 import type { DuckQueue, SettleOutcome } from '../queue/queue.js';
 import {
   resolveWorkerOptions,
@@ -60,6 +61,7 @@ export interface WorkerSummary {
   done: number;
   /** Attempts that failed (retried, dead or failed). */
   failed: number;
+  /** Running jobs given back after the grace period. */
   released: number;
 }
 
@@ -73,6 +75,12 @@ export interface RunOptions {
 
 /** Longest idle wait when the store wakes workers on new jobs, in ms. */
 const NOTIFIED_POLL_MS = 1_000;
+/** Results stored per transaction at most. */
+const ACK_BATCH = 128;
+/** Give timers and signal handlers a turn at least this often, in ms. */
+const YIELD_EVERY_MS = 10;
+/** Claim ahead only while a batch of jobs finishes within this, in ms. */
+const PREFETCH_BATCH_MS = 20;
 
 interface Running {
   job: ClaimedJob;
@@ -80,10 +88,24 @@ interface Running {
   released: boolean;
 }
 
+interface PendingAck {
+  job: ClaimedJob;
+  result: unknown;
+  durationMs: number;
+}
+
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly options: ResolvedWorkerOptions;
   private readonly picker: QueuePicker;
   private readonly running = new Map<string, Running>();
+  /** Claimed ahead, not started yet. */
+  private readonly ready: ClaimedJob[] = [];
+  private readonly acks: PendingAck[] = [];
+  private ackFlush: Promise<void> | undefined;
+  private ackScheduled = false;
+  private ahead = 0;
+  private batchStartedAt = 0;
+  private lastYield = 0;
   private summary: WorkerSummary = { done: 0, failed: 0, released: 0 };
   private state: 'idle' | 'running' | 'stopping' = 'idle';
   private stopReason = '';
@@ -133,22 +155,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * Stop claiming, let running jobs finish within the grace period, then
    * release the rest. Resolves when run() has resolved.
    */
-  async stop(options: { graceMs?: number; reason?: string } = {}): Promise<WorkerSummary> {
+  async stop(
+    options: { graceMs?: number; reason?: string } = {},
+  ): Promise<WorkerSummary> {
     if (options.graceMs !== undefined) this.graceOverride = options.graceMs;
     if (this.state === 'running') {
       this.state = 'stopping';
       this.stopReason = options.reason ?? 'stop() called';
-      this.wake?.();
-    } else if (this.state === 'stopping') {
-      this.wake?.();
     }
+    this.wake?.();
     return this.finished ?? this.summary;
   }
 
   private async loop(untilEmpty: boolean): Promise<WorkerSummary> {
     const log = this.options.logger;
-    const removeSignals = this.options.handleSignals ? this.installSignals() : () => {};
-    const heartbeat = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
+    const removeSignals = this.options.handleSignals
+      ? this.installSignals()
+      : () => {};
+    const heartbeat = setInterval(
+      () => void this.heartbeat(),
+      this.options.heartbeatMs,
+    );
     heartbeat.unref();
     log.info('worker started', {
       workerId: this.id,
@@ -158,18 +185,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
     let idleAnnounced = false;
     try {
       while (this.state === 'running') {
+        await this.yieldNow();
         const free = this.options.concurrency - this.running.size;
         if (free > 0) {
-          const jobs = await this.claimSafely(free);
-          if (this.state !== 'running') {
-            for (const job of jobs) await this.releaseSafely(job);
-            break;
-          }
-          if (jobs.length > 0) {
+          if (this.ready.length === 0) await this.refill(free);
+          if (this.state !== 'running') break;
+          if (this.ready.length > 0) {
             idleAnnounced = false;
-            for (const job of jobs) this.start(job);
+            for (const job of this.ready.splice(0, free)) this.start(job);
             continue;
           }
+          await this.flushAcks();
           if (this.running.size === 0) {
             if (!idleAnnounced) {
               idleAnnounced = true;
@@ -178,6 +204,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
             if (untilEmpty && (await this.drained())) break;
           }
         }
+        if (this.state !== 'running') break;
         if (free > 0 && this.queue.store.waitForJobs) {
           await this.waitForJobs();
         } else {
@@ -191,9 +218,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
           running: this.running.size,
           graceMs: this.graceOverride ?? this.options.graceMs,
         });
-        this.emit('stopping', { reason: this.stopReason, running: this.running.size });
+        this.emit('stopping', {
+          reason: this.stopReason,
+          running: this.running.size,
+        });
       }
+      // Jobs claimed ahead never started: give them back uncounted.
+      for (const job of this.ready.splice(0)) await this.releaseSafely(job);
       await this.drain();
+      await this.flushAcks();
     } finally {
       clearInterval(heartbeat);
       removeSignals();
@@ -205,15 +238,48 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return { ...this.summary };
   }
 
-  // Weighted split of the free slots, then fall through to any queue
-  // with work for the slots an empty queue could not fill.
-  private async claimSafely(free: number): Promise<ClaimedJob[]> {
+  // better-sqlite3 answers synchronously, so a busy loop could run on
+  // microtasks alone and starve timers (heartbeats) and signal handlers.
+  private async yieldNow(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastYield < YIELD_EVERY_MS) return;
+    this.lastYield = now;
+    await nextTurn();
+  }
+
+  // Claim the free slots plus some jobs ahead. The lead grows while whole
+  // batches finish within PREFETCH_BATCH_MS and collapses as soon as one
+  // does not, so a long job holds up at most one batch behind it.
+  private async refill(free: number): Promise<void> {
+    const now = performance.now();
+    if (this.batchStartedAt > 0) {
+      const fast = now - this.batchStartedAt < PREFETCH_BATCH_MS;
+      this.ahead = fast
+        ? Math.min(this.options.prefetch, Math.max(1, this.ahead * 2))
+        : 0;
+    }
+    const jobs = await this.claimSafely(free + this.ahead);
+    this.batchStartedAt = jobs.length > 0 ? now : 0;
+    if (this.state !== 'running') {
+      for (const job of jobs) await this.releaseSafely(job);
+      return;
+    }
+    this.ready.push(...jobs);
+  }
+
+  // Weighted split of the slots, then fall through to any queue with work
+  // for the slots an empty queue could not fill.
+  private async claimSafely(wanted: number): Promise<ClaimedJob[]> {
     try {
       const jobs: ClaimedJob[] = [];
       const empty = new Set<string>();
       let missing = 0;
-      for (const [queue, n] of this.picker.plan(free)) {
-        const got = await this.queue.claimMany({ queue, workerId: this.id, max: n });
+      for (const [queue, n] of this.picker.plan(wanted)) {
+        const got = await this.queue.claimMany({
+          queue,
+          workerId: this.id,
+          max: n,
+        });
         jobs.push(...got);
         if (got.length < n) {
           empty.add(queue);
@@ -263,7 +329,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async execute(entry: Running): Promise<void> {
     const { job } = entry;
     const log = this.options.logger;
-    const scope = { jobId: job.id, fn: job.fnName, workerId: this.id };
     this.emit('job:start', { job });
     const started = performance.now();
     let result: unknown;
@@ -277,12 +342,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
         if (entry.released) return;
         const outcome = await this.queue.fail(job, err);
         this.summary.failed++;
-        log.error('job failed: its payload cannot be loaded; it will not be retried', {
-          ...scope,
-          reason: errorText(err),
-          fix: 'deploy the job module or re-enqueue the job, then retry it',
+        log.error(
+          'job failed: its payload cannot be loaded; it will not be retried',
+          {
+            jobId: job.id,
+            fn: job.fnName,
+            workerId: this.id,
+            reason: errorText(err),
+            fix: 'deploy the job module or re-enqueue the job, then retry it',
+          },
+        );
+        this.emit('job:failed', {
+          job,
+          error: err,
+          outcome,
+          durationMs: performance.now() - started,
         });
-        this.emit('job:failed', { job, error: err, outcome, durationMs: performance.now() - started });
         return;
       }
       // A DAG task's last argument becomes its DagContext.
@@ -290,42 +365,103 @@ export class Worker extends EventEmitter<WorkerEvents> {
       result = await runWithTimeout(job, () => call.fn(...args));
     } catch (err) {
       if (entry.released) return;
-      const outcome = await this.queue.nack(job, err);
+      const outcome = await this.recordFailure(job, err);
       this.summary.failed++;
       this.logFailure(job, err, outcome);
-      this.emit('job:failed', { job, error: err, outcome, durationMs: performance.now() - started });
+      this.emit('job:failed', {
+        job,
+        error: err,
+        outcome,
+        durationMs: performance.now() - started,
+      });
       return;
     }
     if (entry.released) return;
-    try {
-      const ok = await this.queue.ack(job, result);
-      if (!ok) {
-        log.warn('job finished but its claim had lapsed; its result was not stored', {
-          ...scope,
-          fix: 'raise visibilityTimeoutMs or keep the event loop free',
-        });
-        return;
-      }
-      this.summary.done++;
-      log.debug('job done', scope);
-      this.emit('job:done', { job, result, durationMs: performance.now() - started });
-    } catch (err) {
-      if (err instanceof ResultEncodingError) {
-        this.summary.failed++;
-        log.error('job failed: its result cannot be stored', { ...scope, reason: err.message });
-        this.emit('job:failed', {
-          job,
-          error: err,
-          outcome: { status: 'failed' },
-          durationMs: performance.now() - started,
-        });
-      } else {
-        this.reportError(`recording the outcome of job ${job.id} failed`, err);
-      }
+    this.acks.push({ job, result, durationMs: performance.now() - started });
+    if (this.acks.length >= ACK_BATCH) {
+      await this.flushAcks();
+    } else if (!this.ackScheduled) {
+      // Store everything that finishes in this turn of the event loop
+      // together.
+      this.ackScheduled = true;
+      setImmediate(() => void this.flushAcks());
     }
   }
 
-  private logFailure(job: ClaimedJob, err: unknown, outcome: SettleOutcome | null): void {
+  private async recordFailure(
+    job: ClaimedJob,
+    err: unknown,
+  ): Promise<SettleOutcome | null> {
+    try {
+      return await this.queue.nack(job, err);
+    } catch (storeErr) {
+      this.reportError(
+        `recording the failure of job ${job.id} failed; its claim will ` +
+          'lapse and it will be retried',
+        storeErr,
+      );
+      return null;
+    }
+  }
+
+  /** Store the results waiting in the ack buffer, after earlier flushes. */
+  private flushAcks(): Promise<void> {
+    this.ackScheduled = false;
+    if (this.acks.length > 0) {
+      const batch = this.acks.splice(0);
+      this.ackFlush = (this.ackFlush ?? Promise.resolve()).then(() =>
+        this.storeAcks(batch),
+      );
+    }
+    return this.ackFlush ?? Promise.resolve();
+  }
+
+  private async storeAcks(batch: PendingAck[]): Promise<void> {
+    const log = this.options.logger;
+    let outcomes;
+    try {
+      outcomes = await this.queue.ackMany(batch);
+    } catch (err) {
+      this.reportError(
+        `storing the results of ${batch.length} jobs failed; their claims ` +
+          'will lapse and they will run again',
+        err,
+      );
+      return;
+    }
+    outcomes.forEach((outcome, i) => {
+      const { job, result, durationMs } = batch[i]!;
+      const scope = { jobId: job.id, fn: job.fnName, workerId: this.id };
+      if (outcome === 'done') {
+        this.summary.done++;
+        log.debug('job done', scope);
+        this.emit('job:done', { job, result, durationMs });
+      } else if (outcome === 'lapsed') {
+        log.warn(
+          'job finished but its claim had lapsed; its result was not stored',
+          { ...scope, fix: 'raise visibilityTimeoutMs or keep the event loop free' },
+        );
+      } else {
+        this.summary.failed++;
+        log.error('job failed: its result cannot be stored', {
+          ...scope,
+          reason: outcome.message,
+        });
+        this.emit('job:failed', {
+          job,
+          error: outcome,
+          outcome: { status: 'failed' },
+          durationMs,
+        });
+      }
+    });
+  }
+
+  private logFailure(
+    job: ClaimedJob,
+    err: unknown,
+    outcome: SettleOutcome | null,
+  ): void {
     const log = this.options.logger;
     const meta = {
       jobId: job.id,
@@ -341,7 +477,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } else if (outcome.status === 'failed') {
       log.error('job failed permanently; it will not be retried', meta);
     } else {
-      log.warn('job attempt failed; will retry', { ...meta, retryInMs: outcome.retryInMs });
+      log.warn('job attempt failed; will retry', {
+        ...meta,
+        retryInMs: outcome.retryInMs,
+      });
     }
   }
 
@@ -359,19 +498,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
         if (this.graceOverride === 0) resolve('grace');
       };
     });
-    const first = await Promise.race([all.then(() => 'all' as const), graceOver, hurried]);
+    const first = await Promise.race([
+      all.then(() => 'all' as const),
+      graceOver,
+      hurried,
+    ]);
     clearTimeout(timer);
     if (first === 'all') return;
     for (const entry of this.running.values()) {
       entry.released = true;
       await this.releaseSafely(entry.job);
       this.summary.released++;
-      this.options.logger.warn('job still running after the grace period; released for another worker', {
-        jobId: entry.job.id,
-        fn: entry.job.fnName,
-        workerId: this.id,
-        graceMs,
-      });
+      this.options.logger.warn(
+        'job still running after the grace period; released for another worker',
+        {
+          jobId: entry.job.id,
+          fn: entry.job.fnName,
+          workerId: this.id,
+          graceMs,
+        },
+      );
       this.emit('job:released', { job: entry.job });
     }
     this.running.clear();
@@ -389,8 +535,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async heartbeat(): Promise<void> {
-    for (const { job, released } of this.running.values()) {
-      if (released) continue;
+    const held = [
+      ...[...this.running.values()].filter((r) => !r.released).map((r) => r.job),
+      ...this.ready,
+    ];
+    for (const job of held) {
       try {
         await this.queue.extendClaim(job);
       } catch (err) {
@@ -451,17 +600,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private reportError(what: string, err: unknown): void {
-    this.options.logger.error(what, { workerId: this.id, reason: errorText(err) });
+    this.options.logger.error(what, {
+      workerId: this.id,
+      reason: errorText(err),
+    });
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 }
 
 /** Run a job, failing it with JobTimeoutError if it has not settled in time. */
-async function runWithTimeout(job: ClaimedJob, run: () => unknown): Promise<unknown> {
+async function runWithTimeout(
+  job: ClaimedJob,
+  run: () => unknown,
+): Promise<unknown> {
   if (job.timeoutMs === null) return run();
+  const limit = job.timeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new JobTimeoutError(job.id, job.timeoutMs!)), job.timeoutMs!);
+    timer = setTimeout(() => reject(new JobTimeoutError(job.id, limit)), limit);
   });
   try {
     return await Promise.race([Promise.resolve().then(run), timeout]);
