@@ -46,8 +46,11 @@ export const sqliteCoreMigrations: readonly SqlMigration[] = [
       -- Finding lapsed claims.
       CREATE INDEX jobs_claim_expiry ON jobs (claim_expires_at)
         WHERE status = 'claimed';
-      -- Stats and listings per queue and status.
-      CREATE INDEX jobs_queue_status ON jobs (queue, status, run_at);
+      -- Stats and purges of finished jobs. Waiting and claimed jobs are
+      -- counted through the two indexes above, so inserts and claims
+      -- write one index page fewer.
+      CREATE INDEX jobs_finished ON jobs (status, queue, finished_at)
+        WHERE status IN ('done', 'failed', 'dead');
     `,
   },
 ];

@@ -296,15 +296,19 @@ export class SqliteStore implements Store {
         }
         return rows.map((r) => r.status);
       }),
-      statsQueue: db.prepare(`SELECT ${SHOWN_STATUS} AS status,
-        COUNT(*) AS n FROM jobs WHERE queue = @queue GROUP BY 1`),
-      statsAll: db.prepare(`SELECT ${SHOWN_STATUS} AS status,
-        COUNT(*) AS n FROM jobs GROUP BY 1`),
+      statsQueue: db.prepare(statsSql('AND queue = @queue')),
+      statsAll: db.prepare(statsSql('')),
       countWaiting: db
         .prepare(`SELECT COUNT(*) FROM jobs
           WHERE queue = ? AND status = 'pending'`)
         .pluck(),
-      queues: db.prepare('SELECT DISTINCT queue FROM jobs ORDER BY 1').pluck(),
+      queues: db
+        .prepare(`SELECT queue FROM jobs WHERE status = 'pending'
+          UNION SELECT queue FROM jobs WHERE status = 'claimed'
+          UNION SELECT queue FROM jobs
+            WHERE status IN ('done', 'failed', 'dead')
+          ORDER BY 1`)
+        .pluck(),
       get: db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id = @id`),
       purge: db.prepare(`DELETE FROM jobs WHERE status = @status
         AND finished_at <= @before AND (@queue IS NULL OR queue = @queue)`),
@@ -523,6 +527,19 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+// One count per status, each read from the index that covers it.
+function statsSql(queueFilter: string): string {
+  return `SELECT CASE WHEN run_at > @now THEN 'delayed' ELSE 'pending' END
+      AS status, COUNT(*) AS n
+    FROM jobs WHERE status = 'pending' ${queueFilter} GROUP BY 1
+    UNION ALL
+    SELECT 'claimed', COUNT(*) FROM jobs
+    WHERE status = 'claimed' ${queueFilter}
+    UNION ALL
+    SELECT status, COUNT(*) FROM jobs
+    WHERE status IN ('done', 'failed', 'dead') ${queueFilter} GROUP BY 1`;
 }
 
 function claimParams(req: ClaimRequest, max: number) {
