@@ -152,7 +152,9 @@ describe('a queue with a policy, attacked through its database', () => {
     });
     const worker = new Worker(q, { concurrency: 1, pollMs: 10 });
     const failures: string[] = [];
-    worker.on('job:failed', (e: { error: Error }) => failures.push(e.error.name));
+    worker.on('job:failed', (e) => {
+      failures.push((e.error as Error).name);
+    });
     const running = worker.run();
     const planted = plant(dbFile, byTaskName('sum', [1, 1]), 'json');
     const after = await q.enqueue(sum, { args: [2, 3] });
