@@ -20,6 +20,7 @@ import {
   type Params,
 } from './duckdb/database.js';
 import { duckdbCoreMigrations, type SqlMigration } from './duckdb/migrations.js';
+import { DuckDBDagStore, duckdbDagMigrations } from '../dag/duckdb.js';
 import {
   JOB_COLUMNS,
   SHOWN_STATUS,
@@ -117,7 +118,7 @@ const SQL = {
       ${SET_ERROR}
     WHERE status = 'claimed' AND claim_expires_at <= $now
       AND ($queue IS NULL OR queue = $queue)
-    RETURNING status`,
+    RETURNING id, status`,
   stats: `SELECT ${SHOWN_STATUS} AS shown, COUNT(*) FROM jobs
     WHERE $queue IS NULL OR queue = $queue GROUP BY shown`,
   countWaiting: `SELECT COUNT(*) FROM jobs
@@ -136,11 +137,14 @@ export class DuckDBStore implements Store {
   readonly name = 'duckdb';
   private db: SharedDatabase | null;
   private readonly extraMigrations: readonly SqlMigration[];
+  /** DAG runs kept in this database (src/dag/duckdb.ts). */
+  readonly dag: DuckDBDagStore;
 
   /** Use openStore(): the database must be acquired asynchronously. */
   constructor(db: SharedDatabase, options: DuckDBStoreOptions = {}) {
     this.db = db;
     this.extraMigrations = options.migrations ?? [];
+    this.dag = new DuckDBDagStore(() => this.open);
   }
 
   private get open(): SharedDatabase {
@@ -162,7 +166,11 @@ export class DuckDBStore implements Store {
 
   async migrate(): Promise<void> {
     const db = this.open;
-    const all = [...duckdbCoreMigrations, ...this.extraMigrations];
+    const all = [
+      ...duckdbCoreMigrations,
+      ...duckdbDagMigrations,
+      ...this.extraMigrations,
+    ];
     await db.transaction(async () => {
       await db.connection.run(`CREATE TABLE IF NOT EXISTS
         duckqueue_migrations (
@@ -261,7 +269,11 @@ export class DuckDBStore implements Store {
     const key = parseId(id);
     if (key === null) return false;
     const params = { id: key, result, now, ...fenceParams(fence) };
-    return (await this.change(SQL.ack, params)) === 1;
+    // A DAG node settles in the same transaction as its job.
+    return this.dag.finishJobs(now, async (db) => {
+      const done = (await db.change(SQL.ack, params)) === 1;
+      return { value: done, finished: done ? [[key, 'done']] : [] };
+    });
   }
 
   async retry(
@@ -291,7 +303,10 @@ export class DuckDBStore implements Store {
       ...errorParams(u.error),
       ...fenceParams(fence),
     };
-    return (await this.change(SQL.fail, params)) === 1;
+    return this.dag.finishJobs(u.now, async (db) => {
+      const failed = (await db.change(SQL.fail, params)) === 1;
+      return { value: failed, finished: failed ? [[key, 'failed']] : [] };
+    });
   }
 
   async release(id: string, now: number, fence?: ClaimFence): Promise<boolean> {
@@ -314,13 +329,21 @@ export class DuckDBStore implements Store {
   }
 
   async recoverExpired(req: RecoverRequest): Promise<RecoverResult> {
-    const rows = await this.all(SQL.recover, {
+    const params = {
       now: req.now,
       queue: req.queue ?? null,
       ...errorParams(req.error),
+    };
+    const rows = await this.dag.finishJobs(req.now, async (db) => {
+      const rows = await db.all(SQL.recover, params);
+      const dead = rows.filter((r) => r[1] === 'dead');
+      return {
+        value: rows,
+        finished: dead.map((r) => [r[0] as bigint, 'failed' as const]),
+      };
     });
     let dead = 0;
-    for (const r of rows) if (r[0] === 'dead') dead++;
+    for (const r of rows) if (r[1] === 'dead') dead++;
     return { requeued: rows.length - dead, dead };
   }
 
