@@ -25,6 +25,7 @@ import {
   PostgresConnectionLostError,
 } from './postgres/errors.js';
 import { JobListener, NOTIFY_CHANNEL } from './postgres/listener.js';
+import { PostgresDagStore, postgresDagMigrations } from '../dag/postgres.js';
 import {
   postgresCoreMigrations,
   runMigrations,
@@ -227,6 +228,11 @@ export class PostgresStore extends EventEmitter implements Store {
   private readonly sql: Statements;
   private readonly listener: JobListener;
   private closed = false;
+  /**
+   * DAG runs kept in this schema (src/dag/postgres.ts). A trigger on jobs
+   * settles them, so ack, fail and recovery need no DAG code here.
+   */
+  readonly dag: PostgresDagStore = new PostgresDagStore(this);
 
   /** Use openStore(): it connects and migrates before handing it out. */
   constructor(options: ResolvedPostgresOptions) {
@@ -261,6 +267,7 @@ export class PostgresStore extends EventEmitter implements Store {
     try {
       await runMigrations(client, this.schema, [
         ...postgresCoreMigrations,
+        ...postgresDagMigrations,
         ...this.options.migrations,
       ]);
     } finally {
