@@ -1,0 +1,65 @@
+// Every knob of a benchmark run, with the value for each mode, in one place.
+// Quick mode is what CI and the regression gate run: short but with enough
+// rounds for a statistical comparison. Full mode is what the committed
+// reports come from.
+
+export type BenchMode = 'quick' | 'full';
+
+export interface TimingSettings {
+  /** Rounds per metric; each round yields one sample and one ratio. */
+  rounds: number;
+  /** tinybench time budget per operation per round, in ms. */
+  roundTimeMs: number;
+  /** tinybench minimum calls per operation per round. */
+  minIterations: number;
+  /** Calls made before the first round and thrown away, in ms. */
+  warmupMs: number;
+}
+
+export interface BenchSettings {
+  mode: BenchMode;
+  timing: TimingSettings;
+  /** Jobs per round in the queue suite, and its rounds. */
+  queueJobs: number;
+  queueRounds: number;
+  /** Jobs per round for DuckDB (0 = not run), far slower per row. */
+  queueDuckdbJobs: number;
+  /** Repetitions per timeit sample in the Python reference, and samples. */
+  pythonNumber: number;
+  pythonRepeat: number;
+  /** A suite that runs longer than this is stopped and marked failed. */
+  suiteTimeoutMs: number;
+}
+
+const SETTINGS: Record<BenchMode, BenchSettings> = {
+  quick: {
+    mode: 'quick',
+    timing: { rounds: 8, roundTimeMs: 8, minIterations: 4, warmupMs: 15 },
+    queueJobs: 2_000,
+    queueRounds: 6,
+    queueDuckdbJobs: 0,
+    pythonNumber: 2_000,
+    pythonRepeat: 7,
+    suiteTimeoutMs: 150_000,
+  },
+  full: {
+    mode: 'full',
+    timing: { rounds: 20, roundTimeMs: 40, minIterations: 10, warmupMs: 100 },
+    queueJobs: 10_000,
+    queueRounds: 12,
+    queueDuckdbJobs: 300,
+    pythonNumber: 20_000,
+    pythonRepeat: 21,
+    suiteTimeoutMs: 600_000,
+  },
+};
+
+export function benchSettings(mode: BenchMode): BenchSettings {
+  return SETTINGS[mode];
+}
+
+/** Environment variables the runner passes to each suite process. */
+export const MODE_ENV = 'DUCKQUEUE_BENCH_MODE';
+export const RESULT_FILE_ENV = 'DUCKQUEUE_BENCH_RESULT_FILE';
+/** Points the runner at another suites folder (tests use a fixture one). */
+export const SUITES_DIR_ENV = 'DUCKQUEUE_BENCH_SUITES_DIR';

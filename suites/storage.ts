@@ -1,0 +1,339 @@
+// Storage: how fast each store enqueues and claims, end to end, and how
+// many bytes a job takes on disk, beside the same operations written
+// straight against the database driver (the limit a store can reach) and
+// beside Queuack's published figures. Answers which store should be the
+// default, with numbers: reports/storage.md.
+
+import { serialize } from 'node:v8';
+import { exact, timing } from '../src/bench/metrics.js';
+import type { Metric } from '../src/bench/results.js';
+import type { BenchMode } from '../src/bench/settings.js';
+import { withSlowdown } from '../src/bench/slowdown.js';
+import { typicalJobArgument } from '../src/bench/inputs.js';
+import {
+  defineSuite,
+  runSuiteIfMain,
+  type SuiteContext,
+} from '../src/bench/suite.js';
+import {
+  BACKENDS,
+  duckdbBackend,
+  fileBytes,
+  openRawSqlite,
+  sqliteBackend,
+  type Backend,
+  type QueueDriver,
+} from './storage/drivers.js';
+import { renderStoragePage, type StorageData } from './storage/page.js';
+import {
+  JobSource,
+  QUEUE,
+  T0,
+  scratch,
+  timeRound,
+  workloads,
+  type WorkloadSizes,
+} from './storage/workloads.js';
+
+/** Every knob of the suite, per mode and backend, in one place. */
+const SETTINGS: Record<
+  BenchMode,
+  {
+    /** Rounds of store and raw, alternating; the gate needs at least 5. */
+    rounds: number;
+    sizes: Record<string, WorkloadSizes>;
+    /** Rows in the table for the claim-cost rows; empty skips them. */
+    tableSizes: number[];
+    /** Claims timed at each table size, per backend. */
+    scalingClaims: Record<string, number>;
+    /** enqueueMany batch sizes compared; empty skips the rows. */
+    batchSizes: number[];
+    batchJobs: Record<string, number>;
+    /** Jobs written for the bytes-on-disk rows. */
+    diskJobs: number;
+    /** Jobs per round for the fsync-per-commit rows; 0 skips them. */
+    durabilityJobs: number;
+  }
+> = {
+  // Quick runs in CI before the gate: the gated rates and the disk sizes
+  // only, kept small because DuckDB commits cost milliseconds each.
+  quick: {
+    rounds: 5,
+    sizes: {
+      sqlite: {
+        single: 500, batchSize: 1000, batches: 10, backlog: 2000,
+        claims: 500, claimBatch: 100, e2eSingle: 300, e2eBatched: 2000,
+      },
+      duckdb: {
+        single: 30, batchSize: 1000, batches: 3, backlog: 500,
+        claims: 30, claimBatch: 100, e2eSingle: 15, e2eBatched: 100,
+      },
+    },
+    tableSizes: [],
+    scalingClaims: {},
+    batchSizes: [],
+    batchJobs: {},
+    diskJobs: 2_000,
+    durabilityJobs: 0,
+  },
+  full: {
+    rounds: 10,
+    sizes: {
+      sqlite: {
+        single: 5000, batchSize: 1000, batches: 50, backlog: 10_000,
+        claims: 3000, claimBatch: 100, e2eSingle: 3000, e2eBatched: 10_000,
+      },
+      duckdb: {
+        single: 200, batchSize: 1000, batches: 20, backlog: 3000,
+        claims: 150, claimBatch: 100, e2eSingle: 100, e2eBatched: 1000,
+      },
+    },
+    tableSizes: [1_000, 10_000, 100_000],
+    scalingClaims: { sqlite: 2000, duckdb: 60 },
+    batchSizes: [10, 100, 1000, 10_000],
+    batchJobs: { sqlite: 50_000, duckdb: 20_000 },
+    diskJobs: 10_000,
+    durabilityJobs: 300,
+  },
+};
+
+/**
+ * Rates the regression gate compares (store over raw, round by round).
+ * One-job-per-call rates are shown but not gated: they are dominated by
+ * each commit's disk flush, which a shared machine makes noisy.
+ */
+const GATED = new Set(['enqueue.batch', 'claim.batch', 'e2e.batch']);
+
+/**
+ * Payloads for the rate rows and the disk rows: a small by-reference call
+ * and a job whose argument is GitHub's push webhook example, both encoded
+ * with node:v8 as the v8 format's body is.
+ */
+function payloads(): Record<'small' | 'push', Uint8Array> {
+  return {
+    small: serialize(['jobs/images.ts', 'resize', [{ id: 42, width: 640 }]]),
+    push: serialize(['jobs/hooks.ts', 'onPush', [typicalJobArgument()]]),
+  };
+}
+
+async function median3(fn: () => Promise<number>): Promise<number> {
+  const xs = [await fn(), await fn(), await fn()].sort((a, b) => a - b);
+  return xs[1]!;
+}
+
+async function measureRates(
+  ctx: SuiteContext,
+  backend: Backend,
+  jobs: JobSource,
+  metrics: Metric[],
+  data: StorageData,
+): Promise<void> {
+  const settings = SETTINGS[ctx.mode];
+  const sizes = settings.sizes[backend.name]!;
+  for (const w of workloads(jobs)) {
+    ctx.progress(`${backend.name} ${w.id}`);
+    const store: number[] = [];
+    const raw: number[] = [];
+    const tags = [backend.name];
+    const rawTags = [`raw-${backend.name}`];
+    const wrap = (t: string[]) => <T>(fn: () => Promise<T>) =>
+      withSlowdown(t, fn);
+    for (let round = 0; round < settings.rounds; round++) {
+      const storeRound = () =>
+        timeRound(backend, backend.openStore, w, sizes, jobs, wrap(tags));
+      const rawRound = () =>
+        timeRound(backend, backend.openRaw, w, sizes, jobs, wrap(rawTags));
+      // Alternate who goes first, so warm-up and drift favour neither.
+      if (round % 2 === 0) {
+        store.push(await storeRound());
+        raw.push(await rawRound());
+      } else {
+        raw.push(await rawRound());
+        store.push(await storeRound());
+      }
+    }
+    const id = `storage.${backend.name}.${w.id}`;
+    const rawId = `storage.${backend.name}.raw.${w.id}`;
+    metrics.push(
+      timing(id, store, {
+        unit: 'jobs/s',
+        better: 'higher',
+        label: `${backend.name} store · ${w.label}`,
+        tags,
+        ...(GATED.has(w.id) ? { ratioTo: { id: rawId, samples: raw } } : {}),
+      }),
+      timing(rawId, raw, {
+        unit: 'jobs/s',
+        better: 'higher',
+        label: `${backend.name} raw driver · ${w.label}`,
+        tags: rawTags,
+      }),
+    );
+    data.workloads[w.id] ??= { label: w.label, units: {} };
+    data.workloads[w.id]!.units[backend.name] = w.units(sizes);
+  }
+}
+
+/** Claim cost as the table grows: DuckDB scans, SQLite walks an index. */
+async function measureScaling(
+  ctx: SuiteContext,
+  backend: Backend,
+  jobs: JobSource,
+  data: StorageData,
+): Promise<void> {
+  const settings = SETTINGS[ctx.mode];
+  const claims = settings.scalingClaims[backend.name]!;
+  for (const rows of settings.tableSizes) {
+    ctx.progress(`${backend.name} claim with ${rows} rows`);
+    const sizes = { ...settings.sizes[backend.name]!, backlog: rows, claims };
+    const claimSingle = workloads(jobs).find((w) => w.id === 'claim.single')!;
+    const rate = await median3(() =>
+      timeRound(backend, backend.openStore, claimSingle, sizes, jobs, (f) => f),
+    );
+    data.scaling.push({ store: backend.name, rows, claims, jobsPerSec: rate });
+  }
+}
+
+async function measureBatchSizes(
+  ctx: SuiteContext,
+  backend: Backend,
+  jobs: JobSource,
+  data: StorageData,
+): Promise<void> {
+  const settings = SETTINGS[ctx.mode];
+  const total = settings.batchJobs[backend.name]!;
+  const enqueueBatch = workloads(jobs).find((w) => w.id === 'enqueue.batch')!;
+  for (const batchSize of settings.batchSizes) {
+    ctx.progress(`${backend.name} batches of ${batchSize}`);
+    const sizes = {
+      ...settings.sizes[backend.name]!,
+      batchSize,
+      batches: Math.max(1, Math.round(total / batchSize)),
+    };
+    const rate = await median3(() =>
+      timeRound(backend, backend.openStore, enqueueBatch, sizes, jobs, (f) => f),
+    );
+    data.batchSizes.push({ store: backend.name, batchSize, jobsPerSec: rate });
+  }
+}
+
+/**
+ * One-job-per-call loops on raw SQLite with a disk flush per commit
+ * (synchronous=FULL), beside NORMAL and DuckDB, which always flushes.
+ */
+async function measureDurability(
+  ctx: SuiteContext,
+  jobs: JobSource,
+  data: StorageData,
+): Promise<void> {
+  const n = SETTINGS[ctx.mode].durabilityJobs;
+  if (n === 0) return;
+  const sizes = {
+    ...SETTINGS[ctx.mode].sizes['sqlite']!,
+    single: n,
+    e2eSingle: n,
+  };
+  const plain = <T>(f: () => Promise<T>) => f;
+  for (const w of workloads(jobs)) {
+    if (w.id !== 'enqueue.single' && w.id !== 'e2e.single') continue;
+    ctx.progress(`flush per commit: ${w.id}`);
+    const rate = (
+      backend: Backend,
+      open: (location: string) => Promise<QueueDriver>,
+    ) => median3(() => timeRound(backend, open, w, sizes, jobs, plain));
+    data.durability.push({
+      workload: w.id,
+      sqliteNormal: await rate(sqliteBackend, sqliteBackend.openRaw),
+      sqliteFull: await rate(sqliteBackend, (l) => openRawSqlite(l, 'FULL')),
+      duckdb: await rate(duckdbBackend, duckdbBackend.openRaw),
+    });
+  }
+}
+
+/**
+ * Bytes on disk per waiting job, after the store is closed (SQLite folds
+ * its WAL in, DuckDB checkpoints). Rows use a fixed clock, so the files
+ * are the same every run.
+ */
+async function measureDisk(
+  ctx: SuiteContext,
+  backend: Backend,
+  metrics: Metric[],
+  data: StorageData,
+): Promise<void> {
+  const n = SETTINGS[ctx.mode].diskJobs;
+  for (const [name, payload] of Object.entries(payloads())) {
+    ctx.progress(`${backend.name} bytes on disk, ${name} payload`);
+    const sizeWith = async (count: number) => {
+      const { dir, done } = scratch();
+      try {
+        const location = `${dir}/${backend.fileName}`;
+        const driver = await backend.openStore(location);
+        const jobs = new JobSource(payload);
+        for (let left = count; left > 0; left -= 1000) {
+          await driver.enqueueMany(jobs.many(Math.min(left, 1000)));
+        }
+        await driver.close();
+        return fileBytes(backend.files(location));
+      } finally {
+        done();
+      }
+    };
+    const empty = await sizeWith(0);
+    const full = await sizeWith(n);
+    const perJob = Math.round((full - empty) / n);
+    metrics.push(
+      exact(`storage.${backend.name}.disk.${name}.bytesPerJob`, perJob, {
+        unit: 'bytes',
+        label: `${backend.name} · bytes on disk per job (${name} payload)`,
+        tags: [backend.name],
+      }),
+    );
+    data.disk.push({
+      store: backend.name,
+      payload: name,
+      payloadBytes: payload.byteLength,
+      jobs: n,
+      emptyFileBytes: empty,
+      fileBytes: full,
+      bytesPerJob: perJob,
+    });
+  }
+}
+
+const suite = defineSuite({
+  name: 'storage',
+  title: 'Storage',
+  async run(ctx) {
+    const settings = SETTINGS[ctx.mode];
+    const metrics: Metric[] = [];
+    const data: StorageData = {
+      mode: ctx.mode,
+      rounds: settings.rounds,
+      queue: QUEUE,
+      clock: T0,
+      smallPayloadBytes: payloads().small.byteLength,
+      sizes: settings.sizes,
+      workloads: {},
+      scaling: [],
+      batchSizes: [],
+      durability: [],
+      disk: [],
+      postgres:
+        'not measured: this suite has no PostgreSQL rows yet ' +
+        '(the PostgreSQL store adds its own scaling rows)',
+    };
+    const jobs = new JobSource(payloads().small);
+    for (const backend of BACKENDS) {
+      await measureRates(ctx, backend, jobs, metrics, data);
+      await measureScaling(ctx, backend, jobs, data);
+      await measureBatchSizes(ctx, backend, jobs, data);
+      await measureDisk(ctx, backend, metrics, data);
+    }
+    await measureDurability(ctx, jobs, data);
+    return { metrics, data, markdown: renderStoragePage(metrics, data) };
+  },
+});
+
+export default suite;
+runSuiteIfMain(suite, import.meta.url);

@@ -1,0 +1,250 @@
+// What the storage suite times: a store through the Store interface, and
+// the same queue operations written straight against the database driver
+// ("raw"), on the same table. Raw is the limit a store can approach: it
+// skips option objects, row conversion and the interface, nothing else.
+
+import Database from 'better-sqlite3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { duckdbCoreMigrations } from '../../src/store/duckdb/migrations.js';
+import { openStore as openDuckDBStore } from '../../src/store/duckdb.js';
+import { sqliteCoreMigrations } from '../../src/store/sqlite-migrations.js';
+import { openStore as openSqliteStore } from '../../src/store/sqlite.js';
+import type { NewJobRow, Store } from '../../src/store/types.js';
+
+/** The operations every workload uses, for a store and for raw SQL. */
+export interface QueueDriver {
+  enqueue(job: NewJobRow): Promise<string>;
+  enqueueMany(jobs: NewJobRow[]): Promise<string[]>;
+  /** Claim up to `max` ready jobs of `queue`; ids in claim order. */
+  claim(queue: string, now: number, max: number): Promise<string[]>;
+  ack(id: string, result: Uint8Array | null, now: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface Backend {
+  /** 'sqlite', 'duckdb', ... as in `store:`. */
+  name: string;
+  /** Database files the backend writes for a location (for disk size). */
+  files(location: string): string[];
+  fileName: string;
+  openStore(location: string): Promise<QueueDriver>;
+  openRaw(location: string): Promise<QueueDriver>;
+}
+
+const VISIBILITY_MS = 60_000;
+
+// What a worker needs from a claimed job to run it; the raw claim returns
+// this much (id first), the store returns the whole row.
+const CLAIMED = `id, payload, format, fn_name, attempts, max_attempts,
+  timeout_ms`;
+
+/** A Store seen as a QueueDriver: exactly what the queue calls. */
+export function storeDriver(store: Store, workerId = 'bench'): QueueDriver {
+  return {
+    enqueue: (job) => store.enqueue(job),
+    enqueueMany: (jobs) => store.enqueueMany(jobs),
+    async claim(queue, now, max) {
+      const req = { queue, workerId, now, visibilityTimeoutMs: VISIBILITY_MS };
+      if (max === 1) {
+        const job = await store.claim(req);
+        return job ? [job.id] : [];
+      }
+      return (await store.claimMany(req, max)).map((j) => j.id);
+    },
+    ack: (id, result, now) => store.ack(id, result, now),
+    close: () => store.close(),
+  };
+}
+
+export function fileBytes(files: string[]): number {
+  let total = 0;
+  for (const f of files) {
+    try {
+      total += statSync(f).size;
+    } catch {
+      // A WAL that was folded in and removed counts as nothing.
+    }
+  }
+  return total;
+}
+
+// --- SQLite -----------------------------------------------------------
+
+export async function openRawSqlite(
+  location: string,
+  synchronous: 'NORMAL' | 'FULL' = 'NORMAL',
+): Promise<QueueDriver> {
+  const db = new Database(location);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  for (const m of sqliteCoreMigrations) db.exec(m.sql);
+  const insert = db.prepare(`INSERT INTO jobs (queue, status, payload,
+    format, fn_name, priority, max_attempts, timeout_ms, run_at, created_at,
+    updated_at) VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const add = (j: NewJobRow) =>
+    String(
+      insert.run(
+        j.queue,
+        j.payload,
+        j.format,
+        j.fnName,
+        j.priority,
+        j.maxAttempts,
+        j.timeoutMs,
+        j.runAt,
+        j.createdAt,
+        j.createdAt,
+      ).lastInsertRowid,
+    );
+  const addMany = db.transaction((jobs: NewJobRow[]) => jobs.map(add));
+  // better-sqlite3 binds anonymous parameters fastest; values repeat.
+  const claim = db
+    .prepare(`UPDATE jobs SET status = 'claimed', attempts = attempts + 1,
+      claimed_at = ?, claimed_by = 'raw', claim_expires_at = ? + 60000,
+      updated_at = ?
+      WHERE id IN (SELECT id FROM jobs WHERE queue = ?
+        AND status = 'pending' AND run_at <= ?
+        ORDER BY priority DESC, run_at, id LIMIT ?)
+      RETURNING ${CLAIMED}`)
+    .raw();
+  const claimIds = (queue: string, now: number, max: number) =>
+    (claim.all(now, now, now, queue, now, max) as [number][]).map((r) => r[0]);
+  const claimMany = db.transaction(
+    (queue: string, now: number, max: number) =>
+      claimIds(queue, now, max).sort((a, b) => a - b),
+  );
+  const ack = db.prepare(`UPDATE jobs SET status = 'done', result = ?,
+    finished_at = ?, updated_at = ? WHERE id = ? AND status = 'claimed'`);
+  return {
+    enqueue: async (job) => add(job),
+    enqueueMany: async (jobs) => addMany.immediate(jobs),
+    async claim(queue, now, max) {
+      const ids =
+        max === 1 ? claimIds(queue, now, 1) : claimMany.immediate(queue, now, max);
+      return ids.map(String);
+    },
+    ack: async (id, result, now) =>
+      ack.run(result, now, now, Number(id)).changes === 1,
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
+export const sqliteBackend: Backend = {
+  name: 'sqlite',
+  fileName: 'jobs.db',
+  files: (location) => [location, `${location}-wal`, `${location}-shm`],
+  openStore: async (location) => storeDriver(await openSqliteStore(location)),
+  openRaw: (location) => openRawSqlite(location),
+};
+
+// --- DuckDB -----------------------------------------------------------
+
+async function openRawDuckDB(location: string): Promise<QueueDriver> {
+  const instance = await DuckDBInstance.create(location, {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  const c: DuckDBConnection = await instance.connect();
+  for (const m of duckdbCoreMigrations) await c.run(m.sql);
+  const insert = await c.prepare(`INSERT INTO jobs (id, queue, status,
+    payload, format, fn_name, priority, max_attempts, timeout_ms, run_at,
+    created_at, updated_at) VALUES (nextval('duckqueue_job_ids'), $1,
+    'pending', $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`);
+  const reserve = await c.prepare(`SELECT nextval('duckqueue_job_ids') AS id
+    FROM range($1) ORDER BY id`);
+  const claim = await c.prepare(`UPDATE jobs SET status = 'claimed',
+      attempts = attempts + 1, claimed_at = $1, claimed_by = 'raw',
+      claim_expires_at = $1 + 60000, updated_at = $1
+    WHERE id IN (SELECT id FROM jobs WHERE queue = $2
+      AND status = 'pending' AND run_at <= $1
+      ORDER BY priority DESC, run_at, id LIMIT $3)
+    RETURNING ${CLAIMED}`);
+  const ack = await c.prepare(`UPDATE jobs SET status = 'done', result = $1,
+    finished_at = $2, updated_at = $2 WHERE id = $3 AND status = 'claimed'`);
+  return {
+    async enqueue(j) {
+      insert.bindVarchar(1, j.queue);
+      insert.bindBlob(2, j.payload);
+      insert.bindVarchar(3, j.format);
+      insert.bindVarchar(4, j.fnName);
+      insert.bindInteger(5, j.priority);
+      insert.bindInteger(6, j.maxAttempts);
+      if (j.timeoutMs === null) insert.bindNull(7);
+      else insert.bindBigInt(7, BigInt(j.timeoutMs));
+      insert.bindBigInt(8, BigInt(j.runAt));
+      insert.bindBigInt(9, BigInt(j.createdAt));
+      const rows = (await insert.runAndReadAll()).getRows();
+      return String(rows[0]![0]);
+    },
+    async enqueueMany(jobs) {
+      await c.run('BEGIN TRANSACTION');
+      reserve.bindBigInt(1, BigInt(jobs.length));
+      const ids = (await reserve.runAndReadAll()).getRows().map((r) => r[0] as bigint);
+      const a = await c.createAppender('jobs');
+      for (let i = 0; i < jobs.length; i++) {
+        const j = jobs[i]!;
+        a.appendBigInt(ids[i]!);
+        a.appendVarchar(j.queue);
+        a.appendVarchar('pending');
+        a.appendBlob(j.payload);
+        a.appendVarchar(j.format);
+        a.appendVarchar(j.fnName);
+        a.appendInteger(j.priority);
+        a.appendInteger(0);
+        a.appendInteger(j.maxAttempts);
+        a.appendNull();
+        a.appendBigInt(BigInt(j.runAt));
+        a.appendBigInt(BigInt(j.createdAt));
+        a.appendBigInt(BigInt(j.createdAt));
+        for (let k = 0; k < 9; k++) a.appendNull();
+        a.endRow();
+      }
+      a.flushSync();
+      a.closeSync();
+      await c.run('COMMIT');
+      return ids.map(String);
+    },
+    async claim(queue, now, max) {
+      claim.bindBigInt(1, BigInt(now));
+      claim.bindVarchar(2, queue);
+      claim.bindBigInt(3, BigInt(max));
+      const rows = (await claim.runAndReadAll()).getRows();
+      return rows
+        .map((r) => r[0] as bigint)
+        .sort((a, b) => (a < b ? -1 : 1))
+        .map(String);
+    },
+    async ack(id, result, now) {
+      if (result === null) ack.bindNull(1);
+      else ack.bindBlob(1, result);
+      ack.bindBigInt(2, BigInt(now));
+      ack.bindBigInt(3, BigInt(id));
+      return (await ack.run()).rowsChanged === 1;
+    },
+    async close() {
+      for (const s of [insert, reserve, claim, ack]) s.destroySync();
+      await c.run('CHECKPOINT');
+      c.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+export const duckdbBackend: Backend = {
+  name: 'duckdb',
+  fileName: 'jobs.duckdb',
+  files: (location) => [location, `${location}.wal`],
+  openStore: async (location) => storeDriver(await openDuckDBStore(location)),
+  openRaw: openRawDuckDB,
+};
+
+export const BACKENDS: readonly Backend[] = [sqliteBackend, duckdbBackend];
+
+export function locationIn(dir: string, backend: Backend): string {
+  return join(dir, backend.fileName);
+}
