@@ -22,3 +22,19 @@ export interface Backend {
 }
 
 export type BackendFactory = (options: ResolvedSerializerOptions) => Backend;
+
+/**
+ * Checks a loader makes on what a payload asks for, before using it. The
+ * payload policy implements them; without one, nothing is checked.
+ */
+export interface LoadChecks {
+  /** A module a payload imports or loads its function from. */
+  checkModule?(
+    ref: { module: string; exportName?: string; where: string },
+    use: 'function' | 'import',
+  ): void;
+  /** Exactly the text about to be compiled. */
+  checkSourceCode?(code: string, where: string): void;
+  /** A name a payload resolves (a builtin path such as 'Math.max'). */
+  checkName?(name: unknown, where: string): void;
+}

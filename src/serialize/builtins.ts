@@ -38,3 +38,16 @@ export function builtinExportOf(fn: unknown): BuiltinExport | undefined {
   }
   return index.get(fn);
 }
+
+let moduleIndex: Map<unknown, string> | undefined;
+
+/** 'node:fs' for the object `require('node:fs')` returns. */
+export function builtinModuleOf(value: unknown): string | undefined {
+  if (!moduleIndex) {
+    moduleIndex = new Map();
+    for (const name of INDEXED) {
+      moduleIndex.set(require(`node:${name}`), `node:${name}`);
+    }
+  }
+  return moduleIndex.get(value);
+}

@@ -18,6 +18,8 @@ export class NotSerializableError extends SerializationError {
   override name = 'NotSerializableError';
   readonly reason: string;
   readonly path: string;
+  /** What to do instead, in one sentence. */
+  readonly advice: string;
   constructor(
     path: string,
     reason: string,
@@ -27,6 +29,7 @@ export class NotSerializableError extends SerializationError {
     super(`${path} cannot be serialized: ${reason}. ${advice}`, options);
     this.path = path;
     this.reason = reason;
+    this.advice = advice;
   }
 }
 

@@ -14,6 +14,8 @@ import { resolveOptions, type SerializerOptions } from './options.js';
 import { EnvelopeSerializer } from './serializer.js';
 import type { PayloadInfo, SerializationName } from './types.js';
 import { createV8Backend } from './v8.js';
+import { createSourceBackend } from './source/index.js';
+import { createAutoBackend } from './auto.js';
 
 export type { Backend, BackendFactory, EncodedCall } from './backend.js';
 export type { OpenedEnvelope } from './envelope.js';
@@ -39,13 +41,10 @@ const ALIASES: Record<string, string> = { pickle: 'v8', cloudpickle: 'source' };
 const factories = new Map<string, BackendFactory>([
   ['v8', createV8Backend],
   ['json', () => createJsonBackend()],
+  ['source', createSourceBackend],
+  ['auto', createAutoBackend],
 ]);
 const BUILT_IN = new Set(['v8', 'json', 'source', 'auto']);
-
-/** Adds a built-in backend; used by the modules that implement them. */
-export function defineBuiltInSerializer(name: string, factory: BackendFactory) {
-  factories.set(name, factory);
-}
 
 /**
  * Adds a custom backend under `name`. The factory gets the resolved options

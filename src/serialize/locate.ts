@@ -54,7 +54,7 @@ export function locateExport(
   }
   if (entry.result instanceof NotSerializableError) {
     if (path === entry.result.path) throw entry.result;
-    throw refuse(path, entry.result.reason);
+    throw new NotSerializableError(path, entry.result.reason, entry.result.advice);
   }
   return entry.result;
 }

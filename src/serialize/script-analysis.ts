@@ -70,6 +70,13 @@ export class ParsedScript {
       path.push(node);
       node = childContaining(node, offset);
     }
+    // V8 reports a class with an explicit constructor at the constructor;
+    // the class is the function object either way.
+    const parent = found?.ancestors.at(-1);
+    if (parent?.type === 'MethodDefinition' && parent.kind === 'constructor') {
+      const classNode = found!.ancestors.at(-3)!;
+      found = { node: classNode, ancestors: found!.ancestors.slice(0, -3) };
+    }
     return found;
   }
 

@@ -1,0 +1,46 @@
+// The 'source' backend, the analog of Python's cloudpickle: a function
+// travels as its source text plus the values it captures, so lambdas,
+// closures, nested and REPL functions work. Imports from packages and
+// node: builtins travel as (module, export) and are imported again.
+//
+// Captures are a snapshot taken when serialize() runs. Loading a source
+// payload runs code: see the caveat in load.ts.
+
+import v8 from 'node:v8';
+import type { Backend, EncodedCall } from '../backend.js';
+import type { OpenedEnvelope } from '../envelope.js';
+import type { ResolvedSerializerOptions } from '../options.js';
+import type { Call, LoadedCall } from '../types.js';
+import { SourceEncoder } from './encode.js';
+import { loadSourceBody, readSourceBody } from './load.js';
+
+export const SOURCE_FORMAT = 'source';
+
+export function createSourceBackend(options: ResolvedSerializerOptions): Backend {
+  return {
+    reads: [SOURCE_FORMAT],
+    encode: (call) => encodeSource(call, options),
+    decode: (payload) => decodeSource(payload, options),
+  };
+}
+
+export function encodeSource(
+  call: Call,
+  options: ResolvedSerializerOptions,
+): EncodedCall {
+  const body = new SourceEncoder(options.root).encode(call.fn, call.args);
+  return {
+    format: SOURCE_FORMAT,
+    header: { fnName: call.fn.name },
+    body: v8.serialize(body),
+  };
+}
+
+export async function decodeSource(
+  payload: OpenedEnvelope,
+  options: ResolvedSerializerOptions,
+): Promise<LoadedCall> {
+  const body = readSourceBody(payload.body);
+  const { fn, args } = await loadSourceBody(body, options);
+  return { fn, args, format: payload.format, meta: payload.header };
+}

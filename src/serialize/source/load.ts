@@ -1,0 +1,273 @@
+// Rebuilds a call from a source body. Each function is compiled by a small
+// module-like factory: its captured variables become `let` bindings next to
+// it, so closures keep working, and two functions that capture each other
+// are both created before either binding is filled in.
+//
+// Caveat: the factory runs with `new Function` in this process's realm.
+// That is not a security boundary, and neither would node:vm be: a source
+// payload is code, and loading it runs code. Accept source payloads only
+// from producers you trust, or turn on the payload policy (signing, strict).
+
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import v8 from 'node:v8';
+import type { LoadChecks } from '../backend.js';
+import { DeserializationError } from '../errors.js';
+import { importModule, isRelativeId } from '../module-ref.js';
+import type { ResolvedSerializerOptions } from '../options.js';
+import type { Hole, Slot, SourceBody } from './encode.js';
+import { SOURCE_BODY_VERSION } from './encode.js';
+import { analyzeFunctionText } from './function-text.js';
+import { resolveBuiltinPath } from './globals.js';
+
+export interface LoadedSource {
+  fn: (...args: any[]) => unknown;
+  args: unknown[];
+}
+
+function damaged(what: string, cause?: unknown): DeserializationError {
+  return new DeserializationError(`source payload is damaged: ${what}`, { cause });
+}
+
+export function readSourceBody(bytes: Uint8Array): SourceBody {
+  let body: unknown;
+  try {
+    body = v8.deserialize(bytes);
+  } catch (cause) {
+    throw damaged('node:v8 could not read the body', cause);
+  }
+  const b = body as SourceBody;
+  if (
+    typeof b !== 'object' ||
+    b === null ||
+    b.v !== SOURCE_BODY_VERSION ||
+    !Array.isArray(b.holes) ||
+    !Array.isArray(b.marks) ||
+    !Array.isArray(b.imports) ||
+    b.marks.length !== b.holes.length
+  ) {
+    throw damaged(`expected a version ${SOURCE_BODY_VERSION} body with holes, marks and imports`);
+  }
+  return b;
+}
+
+export async function loadSourceBody(
+  body: SourceBody,
+  options: ResolvedSerializerOptions,
+): Promise<LoadedSource> {
+  const imports = await Promise.all(
+    body.imports.map((entry, i) => loadImport(entry, i, options)),
+  );
+  const rebuild = new Rebuild(body, imports, options.root, options.policy);
+  const fn = rebuild.slot(body.root, 'fn');
+  if (typeof fn !== 'function') throw damaged('the root is not a function');
+  const args = rebuild.slot(body.args, 'args');
+  if (!Array.isArray(args)) throw damaged('the arguments are not an array');
+  return { fn: fn as (...args: any[]) => unknown, args };
+}
+
+async function loadImport(
+  entry: unknown,
+  index: number,
+  options: ResolvedSerializerOptions,
+): Promise<unknown> {
+  if (
+    !Array.isArray(entry) ||
+    typeof entry[0] !== 'string' ||
+    typeof entry[1] !== 'string'
+  ) {
+    throw damaged(`import ${index} is not [module, name]`);
+  }
+  const [module, name] = entry as [string, string];
+  options.policy?.checkModule?.(
+    { module, exportName: name === '*' ? undefined : name, where: `import ${index}` },
+    'import',
+  );
+  const ns = await importModule(module, options.root);
+  if (name === '*') return ns;
+  if (name in ns) return ns[name];
+  const cjs = ns.default as Record<string, unknown> | undefined;
+  if (cjs && (typeof cjs === 'object' || typeof cjs === 'function') && name in cjs) {
+    return cjs[name];
+  }
+  throw new DeserializationError(
+    `module '${module}' has no export '${name}' any more; deploy the same ` +
+      'code to producer and worker',
+  );
+}
+
+interface Factory {
+  make(): unknown;
+  set: ((value: unknown) => void)[];
+}
+
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+const compiled = new Map<string, (method: typeof methodOf) => Factory>();
+const COMPILED_LIMIT = 2000;
+
+/** The single function or accessor an object literal `{ m() {} }` holds. */
+function methodOf(holder: object): unknown {
+  const descriptors = Object.getOwnPropertyDescriptors(holder);
+  const key = Reflect.ownKeys(descriptors)[0]!;
+  const d = descriptors[key as string]!;
+  return d.value ?? d.get ?? d.set;
+}
+
+class Rebuild {
+  private readonly done = new Map<number, unknown>();
+  private readonly markIndex = new Map<unknown, number>();
+  private readonly filled = new Set<object>();
+
+  constructor(
+    private readonly body: SourceBody,
+    private readonly imports: unknown[],
+    private readonly root: string,
+    private readonly policy: LoadChecks | undefined,
+  ) {
+    body.marks.forEach((mark, i) => this.markIndex.set(mark, i));
+  }
+
+  slot(slot: Slot, where: string): unknown {
+    if (typeof slot !== 'object' || slot === null) throw damaged(`${where} is not a slot`);
+    if ('h' in slot) return this.hole(slot.h, where);
+    if ('d' in slot) return this.fill(slot.d);
+    if ('v' in slot) return slot.v;
+    throw damaged(`${where} is not a slot`);
+  }
+
+  /** Replaces marks inside decoded data, in place (the data is ours). */
+  private fill(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) return value;
+    const mark = this.markIndex.get(value);
+    if (mark !== undefined) return this.hole(mark, 'data');
+    if (this.filled.has(value)) return value;
+    this.filled.add(value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) value[i] = this.fill(value[i]);
+    } else if (value instanceof Map) {
+      const entries = [...value];
+      value.clear();
+      for (const [k, v] of entries) value.set(this.fill(k), this.fill(v));
+    } else if (value instanceof Set) {
+      const items = [...value];
+      value.clear();
+      for (const v of items) value.add(this.fill(v));
+    } else if (Object.getPrototypeOf(value) === Object.prototype) {
+      const obj = value as Record<string, unknown>;
+      for (const key of Object.keys(obj)) obj[key] = this.fill(obj[key]);
+    }
+    return value;
+  }
+
+  private hole(index: number, where: string): unknown {
+    if (this.done.has(index)) return this.done.get(index);
+    const hole = this.body.holes[index];
+    if (!Number.isInteger(index) || !hole || typeof hole !== 'object') {
+      throw damaged(`${where} points at missing entry ${index}`);
+    }
+    switch (hole.k) {
+      case 'fn':
+        return this.functionHole(index, hole, where);
+      case 'import':
+        if (!(hole.i in this.imports)) throw damaged(`import ${hole.i} is missing`);
+        return this.remember(index, this.imports[hole.i]);
+      case 'builtin': {
+        this.policy?.checkName?.(hole.path, 'builtin');
+        const value = resolveBuiltinPath(String(hole.path));
+        if (value === undefined) {
+          throw new DeserializationError(
+            `builtin '${hole.path}' does not exist in this Node.js; run the ` +
+              'worker on the same Node.js version as the producer',
+          );
+        }
+        return this.remember(index, value);
+      }
+      case 'symbol':
+        return this.remember(index, Symbol.for(String(hole.key)));
+      case 'bound': {
+        const target = this.slot(hole.target, where);
+        if (typeof target !== 'function') throw damaged('bound target is not a function');
+        const thisArg = this.slot(hole.thisArg, where);
+        const args = this.slot(hole.args, where);
+        if (!Array.isArray(args)) throw damaged('bound arguments are not an array');
+        return this.remember(index, target.bind(thisArg, ...args));
+      }
+      case 'instance': {
+        const cls = this.slot(hole.cls, where);
+        if (typeof cls !== 'function') throw damaged('instance class is not a function');
+        const obj = Object.create(cls.prototype as object);
+        this.remember(index, obj);
+        Object.assign(obj, this.slot(hole.props, where));
+        return obj;
+      }
+      case 'require': {
+        this.policy?.checkName?.('require', 'captured variable');
+        const module = String(hole.module);
+        const base = isRelativeId(module) ? path.resolve(this.root, module) : module;
+        return this.remember(index, createRequire(base));
+      }
+      default:
+        throw damaged(`entry ${index} has unknown kind '${(hole as { k: unknown }).k}'`);
+    }
+  }
+
+  private remember(index: number, value: unknown): unknown {
+    this.done.set(index, value);
+    return value;
+  }
+
+  private functionHole(index: number, hole: Hole & { k: 'fn' }, where: string): unknown {
+    const factory = this.factory(hole, index);
+    const names = hole.caps.map((c) => c[0]);
+    const eager = new Set(Array.isArray(hole.eager) ? hole.eager : []);
+    const setCapture = (i: number) => {
+      const [name, slot] = hole.caps[i]!;
+      factory.set[i]!(this.slot(slot, `captured variable '${name}'`));
+    };
+    // A class needs some captures while it is defined (`extends Base`).
+    names.forEach((name, i) => eager.has(name) && setCapture(i));
+    const fn = factory.make();
+    this.remember(index, fn);
+    names.forEach((name, i) => !eager.has(name) && setCapture(i));
+    if (hole.props) Object.assign(fn as object, this.slot(hole.props, where));
+    return fn;
+  }
+
+  private factory(hole: Hole & { k: 'fn' }, index: number): Factory {
+    if (typeof hole.src !== 'string' || !Array.isArray(hole.caps)) {
+      throw damaged(`function ${index} has no source text`);
+    }
+    let text;
+    try {
+      text = analyzeFunctionText(hole.src);
+    } catch (cause) {
+      throw damaged(`function ${index} text is not a single function`, cause);
+    }
+    if (text.form !== hole.form) throw damaged(`function ${index} form does not match`);
+    const names = hole.caps.map((c) => c?.[0]);
+    for (const name of names) {
+      if (typeof name !== 'string' || !IDENTIFIER.test(name) || name.startsWith('__dq$')) {
+        throw damaged(`function ${index} captures an invalid name`);
+      }
+    }
+    const made =
+      hole.form === 'method' ? `__dq$method({${hole.src}\n})` : `(${hole.src}\n)`;
+    const code =
+      (hole.strict ? '"use strict";\n' : '') +
+      (names.length ? `let ${names.join(', ')};\n` : '') +
+      `return { make: () => ${made},\n` +
+      `set: [${names.map((n) => `(__dq$v) => { ${n} = __dq$v; }`).join(', ')}] };`;
+    this.policy?.checkSourceCode?.(code, `function ${index}`);
+    let create = compiled.get(code);
+    if (!create) {
+      try {
+        create = new Function('__dq$method', code) as (m: typeof methodOf) => Factory;
+      } catch (cause) {
+        throw damaged(`function ${index} does not compile`, cause);
+      }
+      if (compiled.size >= COMPILED_LIMIT) compiled.clear();
+      compiled.set(code, create);
+    }
+    return create(methodOf);
+  }
+}
