@@ -9,7 +9,11 @@ import type { EncodedCall } from './backend.js';
 import { v8Depth, jsonDepth, type DepthScan } from './depth-scan.js';
 import { FLAG_SIGNED, looksLikeEnvelope, type OpenedEnvelope } from './envelope.js';
 import { SerializerOptionError, PolicyViolationError } from './errors.js';
-import { scanCode, type CodeScanOptions } from './policy-code-scan.js';
+import {
+  scanCode,
+  type CodeFinding,
+  type CodeScanOptions,
+} from './policy-code-scan.js';
 import {
   classifyModule,
   compileModulePattern,
@@ -111,10 +115,19 @@ export type PolicyRule =
 export const DEPTH_SCANNERS: Record<
   string,
   (bytes: Uint8Array, limit: number, keys?: ReadonlySet<string>) => DepthScan
-> = { v8: v8Depth, json: jsonDepth };
+> = { v8: v8Depth, json: jsonDepth, source: v8Depth };
 
 /** Object keys that reach a prototype when data is merged somewhere. */
 const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
+
+/** Parsed code checks kept per Policy; more distinct texts clear it. */
+const SCAN_CACHE_LIMIT = 1000;
+
+/** The parts of a source body (source/encode.ts) the policy reads. */
+export interface SourceBodyShape {
+  holes: unknown[];
+  imports: unknown[];
+}
 
 /** A module reference and the export taken from it, to be checked. */
 export interface ModuleReference {
@@ -133,6 +146,7 @@ export class Policy {
   readonly deny: DenyList;
   private readonly allow: ModulePattern[] | null;
   private readonly prototypeKeys: ReadonlySet<string>;
+  private readonly scans = new Map<string, CodeFinding | null>();
 
   constructor(options: ResolvedPolicyOptions, root: string) {
     this.strict = options.strict;
@@ -288,26 +302,36 @@ export class Policy {
     }
   }
 
-  /** Refuses a function, export or task name that denyNames covers. */
+  /**
+   * Refuses a function, export or task name that denyNames covers. A
+   * dotted path ('process.binding', a builtin a source payload captures)
+   * is refused when any of its segments is.
+   */
   checkName(name: unknown, where: string): void {
     if (typeof name !== 'string') return;
-    const denied = this.deny.match(name);
-    if (!denied) return;
-    throw refused(
-      'denyNames',
-      `${where} '${showName(name)}' ` +
-        (denied.kind === 'exact'
-          ? `is in denyNames`
-          : `looks like the denied name '${denied.denied}'`),
-      'rename the function, or remove the name from denyNames if it is ' +
-        'really safe',
-    );
+    const segments = name.includes('.') ? [name, ...name.split('.')] : [name];
+    for (const segment of segments) {
+      const denied = this.deny.match(segment);
+      if (!denied) continue;
+      throw refused(
+        'denyNames',
+        `${where} '${showName(name)}' ` +
+          (denied.kind === 'lookalike'
+            ? `looks like the denied name '${denied.denied}'`
+            : segment === name
+              ? 'is in denyNames'
+              : `uses '${denied.denied}', which is in denyNames`),
+        'rename the function, or remove the name from denyNames if it is ' +
+          'really safe',
+      );
+    }
   }
 
   /**
    * Parses source code that is about to be compiled and refuses it when
    * it uses a denied name, reaches a denied module dynamically, or cannot
-   * be parsed. Call with exactly the text that will be compiled.
+   * be parsed. Call with exactly the text that will be compiled. Results
+   * are cached by text, so a function loaded again is not parsed again.
    */
   checkSourceCode(
     code: string,
@@ -315,13 +339,70 @@ export class Policy {
     scan: Omit<CodeScanOptions, 'deny'> = {},
   ): void {
     if (this.strict) this.checkFormat('source', 'load');
-    const finding = scanCode(code, { ...scan, deny: this.deny });
+    const bindings = scan.moduleBindings
+      ? [...scan.moduleBindings].map(([k, v]) => `${k}=${v}`).join(',')
+      : '';
+    const key = `${scan.as ?? 'body'}|${bindings}|${code}`;
+    let finding = this.scans.get(key);
+    if (finding === undefined) {
+      finding = scanCode(code, { ...scan, deny: this.deny });
+      if (this.scans.size >= SCAN_CACHE_LIMIT) this.scans.clear();
+      this.scans.set(key, finding);
+    }
     if (!finding) return;
     throw refused(
       'denyNames',
       `${where} uses ${finding.what} at offset ${finding.at}: ${finding.why}`,
       'export the function from a module and enqueue it by reference',
     );
+  }
+
+  /**
+   * Checks a decoded source body before anything in it is imported or
+   * compiled: every import, every builtin path, every captured `require`,
+   * and the text of every function (with the names bound to imported
+   * modules, so `cp['ex' + 'ec']` is seen as reaching child_process).
+   */
+  checkSourceBody(body: SourceBodyShape): void {
+    if (this.strict) this.checkFormat('source', 'load');
+    const imports = Array.isArray(body.imports) ? body.imports : [];
+    const holes = Array.isArray(body.holes) ? body.holes : [];
+    imports.forEach((entry, i) => {
+      if (!Array.isArray(entry)) return;
+      const [module, name] = entry as unknown[];
+      this.checkModule(
+        {
+          module: module as string,
+          exportName: name === '*' || typeof name !== 'string' ? undefined : name,
+          where: `import ${i}`,
+        },
+        'import',
+      );
+    });
+    holes.forEach((hole, index) => {
+      if (typeof hole !== 'object' || hole === null) return;
+      const h = hole as Record<string, unknown>;
+      if (h.k === 'builtin') this.checkName(h.path, `builtin`);
+      else if (h.k === 'require') this.checkName('require', 'captured variable');
+      else if (h.k === 'fn' && typeof h.src === 'string') {
+        const moduleBindings = new Map<string, string>();
+        for (const cap of Array.isArray(h.caps) ? h.caps : []) {
+          const [name, slot] = Array.isArray(cap) ? cap : [];
+          const target = (slot as { h?: unknown } | undefined)?.h;
+          const bound = typeof target === 'number' ? holes[target] : undefined;
+          const at = (bound as { k?: unknown; i?: unknown } | undefined);
+          const entry = at?.k === 'import' ? imports[at.i as number] : undefined;
+          if (typeof name === 'string' && Array.isArray(entry)) {
+            moduleBindings.set(name, String(entry[0]));
+          }
+        }
+        const code = h.form === 'method' ? `{${h.src}\n}` : h.src;
+        this.checkSourceCode(code, `function ${index}`, {
+          as: 'expression',
+          moduleBindings,
+        });
+      }
+    });
   }
 
   private checkFormat(format: string, when: 'write' | 'load'): void {
