@@ -173,6 +173,56 @@ describe('duckdb store: stores in one process', () => {
   });
 });
 
+describe('duckdb store: ackMany', () => {
+  const claimReq = { queue: 'default', workerId: 'w', now: T0, visibilityTimeoutMs: 1000 };
+
+  it('acks in one call, answering per job in input order', async () => {
+    const store = await openStore(join(tempDir(), 'jobs.duckdb'));
+    const ids = await store.enqueueMany(['a', 'b', 'c'].map(job));
+    const claimed = await store.claimMany(claimReq, 3);
+    expect(claimed.map((j) => j.id)).toEqual(ids);
+    const fence = { workerId: 'w', attempt: 1 };
+    const results = await store.ackMany(
+      [
+        { id: ids[0]!, result: new Uint8Array([1]), fence },
+        { id: ids[1]!, result: null, fence: { workerId: 'other', attempt: 1 } },
+        { id: 'not-an-id', result: null },
+        { id: ids[2]!, result: null },
+      ],
+      T0 + 5,
+    );
+    expect(results).toEqual([true, false, false, true]);
+    const rows = await Promise.all(ids.map((id) => store.getJob(id, T0 + 5)));
+    expect(rows.map((r) => r!.status)).toEqual(['done', 'claimed', 'done']);
+    expect([...rows[0]!.result!]).toEqual([1]);
+    expect(await store.ackMany([], T0)).toEqual([]);
+    await store.close();
+  });
+
+  it('settles DAG nodes when a run is open', async () => {
+    const store = await openStore(join(tempDir(), 'jobs.duckdb'));
+    const node = (name: string, upstream: number[]) => ({
+      name,
+      mode: 'all' as const,
+      upstream,
+      job: job(name),
+    });
+    await store.dag.createRun({
+      id: 'run-1',
+      name: 'etl',
+      createdAt: T0,
+      nodes: [node('a', []), node('b', []), node('c', [0, 1])],
+    });
+    const roots = await store.claimMany(claimReq, 10);
+    expect(roots.map((j) => j.fnName)).toEqual(['a', 'b']);
+    const acks = roots.map((j) => ({ id: j.id, result: null }));
+    expect(await store.ackMany(acks, T0 + 1)).toEqual([true, true]);
+    const next = await store.claimMany({ ...claimReq, now: T0 + 1 }, 10);
+    expect(next.map((j) => j.fnName)).toEqual(['c']);
+    await store.close();
+  });
+});
+
 describe('duckdb store: files that are not DuckDB databases', () => {
   it('names a SQLite file and says which store opens it', async () => {
     const file = join(tempDir(), 'jobs.db');

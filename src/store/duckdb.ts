@@ -13,6 +13,7 @@
 // SQLite needs microseconds. Batch enqueue (the appender) and claimMany
 // are where it does well; reports/storage.md has the numbers.
 
+import { appendJobs } from './duckdb/append.js';
 import { StoreFileError } from './duckdb/errors.js';
 import {
   SharedDatabase,
@@ -29,6 +30,7 @@ import {
   toJobRow,
 } from './duckdb/rows.js';
 import type {
+  AckRequest,
   ClaimFence,
   ClaimRequest,
   ErrorRow,
@@ -68,8 +70,6 @@ export interface DuckDBStoreOptions extends StoreOptions {
 }
 
 const DEFAULT_LIST_LIMIT = 100;
-/** Columns of `jobs` that the appender fills, in table order. */
-const APPENDED_COLUMNS = 22;
 
 // Applies only while the job is still held by the fenced claim (if given).
 const HELD = `status = 'claimed' AND ($worker IS NULL OR
@@ -85,8 +85,6 @@ const SQL = {
       $format, $fnName, $priority, $maxAttempts, $timeoutMs, $runAt,
       $createdAt, $createdAt)
     RETURNING id`,
-  reserveIds: `SELECT nextval('duckqueue_job_ids') AS id
-    FROM range($count) ORDER BY id`,
   claim: `UPDATE jobs SET status = 'claimed', attempts = attempts + 1,
       claimed_at = $now, claimed_by = $worker,
       claim_expires_at = $now + $visibility + COALESCE(timeout_ms, 0),
@@ -124,6 +122,7 @@ const SQL = {
   countWaiting: `SELECT COUNT(*) FROM jobs
     WHERE queue = $queue AND status = 'pending'`,
   queues: 'SELECT DISTINCT queue FROM jobs ORDER BY queue',
+  openDagRuns: `SELECT COUNT(*) FROM dag_runs WHERE state = 'running'`,
   get: `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $id`,
   purge: `DELETE FROM jobs WHERE status = $status
     AND finished_at <= $before AND ($queue IS NULL OR queue = $queue)`,
@@ -204,48 +203,12 @@ export class DuckDBStore implements Store {
     return String(rows[0]![0]);
   }
 
-  /**
-   * One transaction: reserve ids from the sequence, then write every row
-   * through DuckDB's appender, which loads columns in bulk instead of
-   * planning an INSERT per row.
-   */
+  /** One transaction; rows go in through DuckDB's appender. */
   async enqueueMany(jobs: NewJobRow[]): Promise<string[]> {
     if (jobs.length === 0) return [];
     const db = this.open;
-    return db.transaction(async () => {
-      const rows = await db.all(SQL.reserveIds, { count: jobs.length });
-      const ids = rows.map((r) => r[0] as bigint);
-      const appender = await db.connection.createAppender('jobs');
-      try {
-        const extra = appender.columnCount - APPENDED_COLUMNS;
-        for (let i = 0; i < jobs.length; i++) {
-          const j = jobs[i]!;
-          appender.appendBigInt(ids[i]!);
-          appender.appendVarchar(j.queue);
-          appender.appendVarchar('pending');
-          appender.appendBlob(j.payload);
-          appender.appendVarchar(j.format);
-          appender.appendVarchar(j.fnName);
-          appender.appendInteger(j.priority);
-          appender.appendInteger(0);
-          appender.appendInteger(j.maxAttempts);
-          if (j.timeoutMs === null) appender.appendNull();
-          else appender.appendBigInt(BigInt(j.timeoutMs));
-          appender.appendBigInt(BigInt(j.runAt));
-          appender.appendBigInt(BigInt(j.createdAt));
-          appender.appendBigInt(BigInt(j.createdAt));
-          // claimed_at .. error_value start empty.
-          for (let k = 0; k < 9; k++) appender.appendNull();
-          // Columns later migrations added take their defaults.
-          for (let k = 0; k < extra; k++) appender.appendDefault();
-          appender.endRow();
-        }
-        appender.flushSync();
-      } finally {
-        appender.closeSync();
-      }
-      return ids.map(String);
-    });
+    const ids = await db.transaction(() => appendJobs(db, jobs));
+    return ids.map(String);
   }
 
   async claim(req: ClaimRequest): Promise<JobRow | null> {
@@ -274,6 +237,49 @@ export class DuckDBStore implements Store {
       const done = (await db.change(SQL.ack, params)) === 1;
       return { value: done, finished: done ? [[key, 'done']] : [] };
     });
+  }
+
+  /**
+   * Several acks, one commit: on DuckDB every commit flushes the log to
+   * disk, so a worker that finishes many short jobs saves a flush per job.
+   * While a DAG run is open each ack goes on its own, so its node settles
+   * in its transaction.
+   */
+  async ackMany(acks: AckRequest[], now: number): Promise<boolean[]> {
+    const out = acks.map(() => false);
+    const todo: { at: number; params: Params }[] = [];
+    acks.forEach((a, at) => {
+      const key = parseId(a.id);
+      if (key === null) return;
+      todo.push({
+        at,
+        params: { id: key, result: a.result, now, ...fenceParams(a.fence) },
+      });
+    });
+    if (todo.length === 0) return out;
+    const db = this.open;
+    const batched = await db.exclusive(async () => {
+      const open = await db.all(SQL.openDagRuns);
+      if (num(open[0]![0])! > 0) return false;
+      await db.connection.run('BEGIN TRANSACTION');
+      try {
+        for (const t of todo) {
+          out[t.at] = (await db.change(SQL.ack, t.params)) === 1;
+        }
+        await db.connection.run('COMMIT');
+      } catch (err) {
+        await db.connection.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      return true;
+    });
+    if (!batched) {
+      for (const t of todo) {
+        const a = acks[t.at]!;
+        out[t.at] = await this.ack(a.id, a.result, now, a.fence);
+      }
+    }
+    return out;
   }
 
   async retry(
