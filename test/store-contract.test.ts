@@ -10,6 +10,7 @@ import type {
 } from '../src/store/types.js';
 import { storeFactories } from './helpers/stores.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
+import { queueContract } from './helpers/queue-contract.js';
 
 const T0 = 1_700_000_000_000;
 const VT = 30_000;
@@ -371,5 +372,9 @@ for (const factory of storeFactories) {
       expect(await store.requeue(b!, T0 + 5)).toBe(false);
       expect(await store.requeue('12345678', T0)).toBe(false);
     });
+  });
+
+  describe.skipIf(skip !== null)(`queue contract: ${factory.name}`, () => {
+    queueContract(factory);
   });
 }

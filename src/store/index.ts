@@ -1,7 +1,5 @@
-// Opens a store by name. Only SQLite is loaded eagerly by callers that ask
-// for it; other backends live in src/store/<name>.ts, each exporting
-// `openStore(location, options)`, and are imported on first use so a
-// SQLite user never loads a DuckDB or PostgreSQL driver.
+// Opens a store by name. Each backend lives in src/store/<name>.ts and
+// exports `openStore(location, options)`.
 
 import { UnknownStoreError } from '../queue/errors.js';
 import type { OpenStore, Store, StoreOptions } from './types.js';
@@ -9,6 +7,14 @@ import type { OpenStore, Store, StoreOptions } from './types.js';
 /** Backends this package ships. */
 export const STORE_NAMES = ['sqlite', 'duckdb', 'postgres'] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
+
+// Imported on first use only, so a SQLite user never loads the DuckDB or
+// PostgreSQL driver.
+const STORE_MODULES: Record<StoreName, () => Promise<{ openStore?: OpenStore }>> = {
+  sqlite: () => import('./sqlite.js'),
+  duckdb: () => import('./duckdb.js') as Promise<{ openStore?: OpenStore }>,
+  postgres: () => import('./postgres.js') as Promise<{ openStore?: OpenStore }>,
+};
 
 export function isStore(value: unknown): value is Store {
   const s = value as Store | null;
@@ -32,7 +38,7 @@ export async function openStore(
   }
   let mod: { openStore?: OpenStore };
   try {
-    mod = (await import(`./${name}.js`)) as { openStore?: OpenStore };
+    mod = await STORE_MODULES[name as StoreName]();
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(`${name}.`)) {
