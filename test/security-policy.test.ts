@@ -256,10 +256,15 @@ describe('scanCode', () => {
     ['return process.mainModule.require("fs")', /property 'require'/],
     ['return globalThis["ev" + "al"]("1")', /dynamic access globalThis\[/],
     ['return import("node:fs")', /dynamic import/],
-    ['const { execSync } = x; return execSync("id")', /property 'execSync'/],
+    ['const { binding } = process; return binding("x")', /property 'binding'/],
+    ['Object.prototype.polluted = 1', /property 'prototype'/],
+    ['Object.assign(Object.prototype, { polluted: 1 })', /property 'prototype'/],
+    ['delete Array.prototype.map', /property 'prototype'/],
+    ['return o.__proto__', /property '__proto__'/],
+    ['return this.constructor.constructor("x")()', /property 'constructor'/],
     ['return context.runInThisContext("1")', /property 'runInThisContext'/],
     ['return x["runInNewContext"]("1")', /property 'runInNewContext'/],
-    ['return x[`exec`]("id")', /property 'exec'/],
+    ['return x[`binding`]("id")', /property 'binding'/],
     ['return \u0435val("1")', /looks like the denied name 'eval'/],
     ['return require("child_process")', /identifier 'require'/],
     ['with (o) { return a }', /with statement|does not parse/],
@@ -273,6 +278,12 @@ describe('scanCode', () => {
     });
   }
 
+  it('flags exec-like methods only on a denied module binding', () => {
+    const bindings = new Map([['cp', 'node:child_process']]);
+    expect(scan("return cp.exec('id')", bindings)?.what).toBe("property 'exec'");
+    expect(scan("return re.exec('id')", bindings)).toBeNull();
+  });
+
   it("flags cp['exec' + ''] as dynamic access to a denied module", () => {
     const finding = scan("return cp['exec' + '']('id')", new Map([['cp', 'node:child_process']]));
     expect(finding?.what).toMatch(/dynamic access cp\[\.\.\.\] on denied module 'node:child_process'/);
@@ -285,6 +296,10 @@ describe('scanCode', () => {
     'return data[key] + list[0]',
     'return _[name](x)',
     'return /x/.test(s) && s.length',
+    'return /a(b)/.exec(s)?.[1]',
+    'return this.constructor.name + new this.constructor().x',
+    'return Array.prototype.slice.call(args)',
+    'return Object.keys(Foo.prototype)',
   ];
   for (const code of allowed) {
     it(`allows ${code}`, () => {

@@ -4,7 +4,7 @@
 // such as `cp['ex' + 'ec']` that no text search would match.
 
 import { parse, type Node } from 'acorn';
-import { full } from 'acorn-walk';
+import { fullAncestor } from 'acorn-walk';
 import { type DenyList, showName } from './policy-names.js';
 
 /** One reason to refuse a piece of code. */
@@ -41,6 +41,32 @@ const GLOBAL_OBJECTS = new Set([
   'Reflect',
   'module',
   'exports',
+]);
+
+/**
+ * Denied names that are also everyday method names on other objects
+ * (RegExp#exec, a stream's fork...). As properties they are flagged only on
+ * a binding of a denied module; the module itself is refused on import.
+ */
+const MODULE_METHOD_NAMES = new Set([
+  'exec',
+  'execSync',
+  'execFile',
+  'execFileSync',
+  'spawn',
+  'spawnSync',
+  'fork',
+]);
+
+// Calls that write to their first argument's properties.
+const WRITERS = new Set([
+  'Object.defineProperty',
+  'Object.defineProperties',
+  'Object.assign',
+  'Object.setPrototypeOf',
+  'Reflect.set',
+  'Reflect.defineProperty',
+  'Reflect.setPrototypeOf',
 ]);
 
 type AnyNode = Node & Record<string, any>;
@@ -118,7 +144,7 @@ function walkFor(ast: AnyNode, options: CodeScanOptions): CodeFinding | null {
     });
   };
 
-  full(ast, (node: AnyNode, _state: unknown, type: string) => {
+  fullAncestor(ast, (node: AnyNode, _state: unknown, ancestors: Node[], type: string) => {
     switch (node.type) {
       case 'Identifier':
         if (type === 'VariablePattern') declared.add(node.name);
@@ -129,14 +155,16 @@ function walkFor(ast: AnyNode, options: CodeScanOptions): CodeFinding | null {
         }
         break;
       case 'MemberExpression':
-        memberAccess(node, bindings, deny, checkProperty, report);
+        memberAccess(node, ancestors as AnyNode[], bindings, deny, checkProperty, report);
         break;
       case 'ObjectPattern':
-        // `const { exec } = cp` reads a property just like `cp.exec`.
+        // `const { binding } = process` reads a property like `.binding`.
         for (const prop of node.properties as AnyNode[]) {
           if (prop.type !== 'Property') continue;
           const key = staticKey(prop.key, prop.computed);
-          if (key !== null) checkProperty(key, prop.start, 'property');
+          if (key !== null && !softProperty(key)) {
+            checkProperty(key, prop.start, 'property');
+          }
         }
         break;
       case 'ImportExpression':
@@ -177,22 +205,35 @@ function walkFor(ast: AnyNode, options: CodeScanOptions): CodeFinding | null {
 
 function memberAccess(
   node: AnyNode,
+  ancestors: AnyNode[],
   bindings: ReadonlyMap<string, string>,
   deny: DenyList,
   checkProperty: (name: string, at: number, how: string) => void,
   report: (finding: CodeFinding) => void,
 ): void {
+  const object = node.object as AnyNode;
+  const onDeniedModule =
+    object.type === 'Identifier' &&
+    bindings.has(object.name) &&
+    deny.match(bindings.get(object.name)!) !== null;
   const key = staticKey(node.property, node.computed);
   if (key !== null) {
+    if (MODULE_METHOD_NAMES.has(key) && !onDeniedModule) return;
+    // `this.constructor` is how classes reach their own statics; the
+    // Function escape needs `.constructor` of a function value.
+    if (key === 'constructor' && object.type === 'ThisExpression') return;
+    // Reading a prototype (Array.prototype.slice) is harmless; writing
+    // through one changes every object.
+    if (key === 'prototype' && !isWriteTarget(node, ancestors)) return;
     checkProperty(key, node.property.start, 'property');
     return;
   }
-  const object = node.object as AnyNode;
   if (object.type !== 'Identifier') return;
-  const specifier = bindings.get(object.name);
-  if (specifier !== undefined && deny.match(specifier)) {
+  if (onDeniedModule) {
     report({
-      what: `dynamic access ${object.name}[...] on denied module '${specifier}'`,
+      what:
+        `dynamic access ${object.name}[...] on denied module ` +
+        `'${bindings.get(object.name)}'`,
       why: 'a computed property name can reach any of its exports',
       at: node.start,
     });
@@ -203,6 +244,39 @@ function memberAccess(
       at: node.start,
     });
   }
+}
+
+function softProperty(key: string): boolean {
+  return MODULE_METHOD_NAMES.has(key) || key === 'constructor' || key === 'prototype';
+}
+
+/**
+ * Whether `node` is (the object chain of) what an assignment, update,
+ * `delete` or a property-writing call such as Object.assign changes.
+ */
+function isWriteTarget(node: AnyNode, ancestors: AnyNode[]): boolean {
+  let child = node;
+  for (let i = ancestors.length - 2; i >= 0; i--) {
+    const parent = ancestors[i]!;
+    if (parent.type === 'MemberExpression' && parent.object === child) {
+      child = parent;
+      continue;
+    }
+    if (parent.type === 'AssignmentExpression') return parent.left === child;
+    if (parent.type === 'UpdateExpression') return true;
+    if (parent.type === 'UnaryExpression') return parent.operator === 'delete';
+    if (parent.type === 'CallExpression') {
+      return parent.arguments[0] === child && WRITERS.has(calleeName(parent.callee));
+    }
+    return false;
+  }
+  return false;
+}
+
+function calleeName(callee: AnyNode): string {
+  if (callee.type !== 'MemberExpression' || callee.computed) return '';
+  const object = callee.object as AnyNode;
+  return object.type === 'Identifier' ? `${object.name}.${callee.property.name}` : '';
 }
 
 /** The property name when it is known without running code, else null. */

@@ -367,6 +367,21 @@ export class Policy {
     if (this.strict) this.checkFormat('source', 'load');
     const imports = Array.isArray(body.imports) ? body.imports : [];
     const holes = Array.isArray(body.holes) ? body.holes : [];
+    // Names first, then code, then imports: the most specific reason wins.
+    holes.forEach((hole) => {
+      const h = hole as Record<string, unknown> | null;
+      if (h?.k === 'builtin') this.checkName(h.path, 'builtin');
+      else if (h?.k === 'require') this.checkName('require', 'captured variable');
+    });
+    holes.forEach((hole, index) => {
+      const h = hole as Record<string, unknown> | null;
+      if (h?.k !== 'fn' || typeof h.src !== 'string') return;
+      const code = h.form === 'method' ? `{${h.src}\n}` : h.src;
+      this.checkSourceCode(code, `function ${index}`, {
+        as: 'expression',
+        moduleBindings: importBindings(h.caps, holes, imports),
+      });
+    });
     imports.forEach((entry, i) => {
       if (!Array.isArray(entry)) return;
       const [module, name] = entry as unknown[];
@@ -378,30 +393,6 @@ export class Policy {
         },
         'import',
       );
-    });
-    holes.forEach((hole, index) => {
-      if (typeof hole !== 'object' || hole === null) return;
-      const h = hole as Record<string, unknown>;
-      if (h.k === 'builtin') this.checkName(h.path, `builtin`);
-      else if (h.k === 'require') this.checkName('require', 'captured variable');
-      else if (h.k === 'fn' && typeof h.src === 'string') {
-        const moduleBindings = new Map<string, string>();
-        for (const cap of Array.isArray(h.caps) ? h.caps : []) {
-          const [name, slot] = Array.isArray(cap) ? cap : [];
-          const target = (slot as { h?: unknown } | undefined)?.h;
-          const bound = typeof target === 'number' ? holes[target] : undefined;
-          const at = (bound as { k?: unknown; i?: unknown } | undefined);
-          const entry = at?.k === 'import' ? imports[at.i as number] : undefined;
-          if (typeof name === 'string' && Array.isArray(entry)) {
-            moduleBindings.set(name, String(entry[0]));
-          }
-        }
-        const code = h.form === 'method' ? `{${h.src}\n}` : h.src;
-        this.checkSourceCode(code, `function ${index}`, {
-          as: 'expression',
-          moduleBindings,
-        });
-      }
     });
   }
 
@@ -438,6 +429,26 @@ export interface ResolvedPolicyOptions {
   verifyKeys: readonly SigningKeyInput[];
   maxPayloadBytes: number;
   maxDepth: number;
+}
+
+/** Capture name -> module specifier, for captures bound to imports. */
+function importBindings(
+  caps: unknown,
+  holes: unknown[],
+  imports: unknown[],
+): Map<string, string> {
+  const bindings = new Map<string, string>();
+  for (const cap of Array.isArray(caps) ? caps : []) {
+    const [name, slot] = Array.isArray(cap) ? cap : [];
+    const target = (slot as { h?: unknown } | undefined)?.h;
+    const hole = typeof target === 'number' ? holes[target] : undefined;
+    const ref = hole as { k?: unknown; i?: unknown } | undefined;
+    const entry = ref?.k === 'import' ? imports[ref.i as number] : undefined;
+    if (typeof name === 'string' && Array.isArray(entry)) {
+      bindings.set(name, String(entry[0]));
+    }
+  }
+  return bindings;
 }
 
 /** Validates options, fills in defaults and builds the Policy. */

@@ -41,6 +41,7 @@ export async function decodeSource(
   options: ResolvedSerializerOptions,
 ): Promise<LoadedCall> {
   const body = readSourceBody(payload.body);
+  options.policy.checkSourceBody(body);
   const { fn, args } = await loadSourceBody(body, options);
   return { fn, args, format: payload.format, meta: payload.header };
 }
