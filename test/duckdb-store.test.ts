@@ -194,7 +194,19 @@ describe('duckdb store: ackMany', () => {
     expect(results).toEqual([true, false, false, true]);
     const rows = await Promise.all(ids.map((id) => store.getJob(id, T0 + 5)));
     expect(rows.map((r) => r!.status)).toEqual(['done', 'claimed', 'done']);
+    expect(rows[0]).toMatchObject({ finishedAt: T0 + 5, claimExpiresAt: null });
     expect([...rows[0]!.result!]).toEqual([1]);
+    expect(rows[2]!.result).toBeNull();
+    // Already done, or listed twice: acked once at most.
+    const again = await store.ackMany(
+      [
+        { id: ids[0]!, result: null },
+        { id: ids[1]!, result: null },
+        { id: ids[1]!, result: null },
+      ],
+      T0 + 6,
+    );
+    expect(again).toEqual([false, true, false]);
     expect(await store.ackMany([], T0)).toEqual([]);
     await store.close();
   });
