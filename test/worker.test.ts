@@ -241,7 +241,7 @@ describe('payloads that cannot be loaded', () => {
 
     const broken = await q.getJob(damaged);
     expect(broken).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(broken.lastError!.name).toMatch(/Error$/);
+    expect(broken.lastError!.name).toBe('DeserializationError');
     expect(broken.lastError!.message.length).toBeGreaterThan(0);
     expect(broken.lastError!.stack).toBeTruthy();
 
