@@ -265,8 +265,11 @@ function renderMatrix(rows: MatrixRow[]): string[] {
       'format cannot express the attack.',
     '',
     'Policy levels: **open** = no allow or deny lists, no useful limits ' +
-      '(what the format itself permits); **default** = `{}` (no signing ' +
-      'key); **recommended** = `{ signingKey, strict: true, allowModules }`.',
+      '(what the format itself permits; paths outside the root stay ' +
+      'refused); **default** = `{}` (no signing key); **recommended** = ' +
+      '`{ signingKey, strict: true, allowModules }`, the attacker without ' +
+      'the key; **key-leaked** = the same policy, every payload signed ' +
+      'with the stolen key (what the other rules still stop).',
     '',
   ];
   for (const level of POLICY_LEVELS) {

@@ -43,8 +43,10 @@ export interface PolicyOptions {
    * Names refused as function and export names, as identifiers and
    * properties in source payloads (found by parsing, not by text search),
    * and, for module names, as module specifiers. Lookalikes (Cyrillic 'е'
-   * in `eval`) are refused too. Replaces the default list; extend it with
-   * `[...DEFAULT_DENY_NAMES, 'mine']`.
+   * in `eval`) are refused too, and so are dynamic `import()`, `with` and
+   * computed access on globals in source code. Replaces the default list;
+   * extend it with `[...DEFAULT_DENY_NAMES, 'mine']`. An empty list turns
+   * all of these checks off.
    * Default: DEFAULT_DENY_NAMES (eval, Function, child_process and its
    * exec/spawn family, vm.runIn*, process.binding, require, ...).
    */
@@ -339,6 +341,7 @@ export class Policy {
     scan: Omit<CodeScanOptions, 'deny'> = {},
   ): void {
     if (this.strict) this.checkFormat('source', 'load');
+    if (this.deny.size === 0) return;
     const bindings = scan.moduleBindings
       ? [...scan.moduleBindings].map(([k, v]) => `${k}=${v}`).join(',')
       : '';
