@@ -1,7 +1,6 @@
 // Every option a serializer takes, with its default, in one place.
 
 import path from 'node:path';
-import type { LoadChecks } from './backend.js';
 import { SerializerOptionError } from './errors.js';
 import { Policy, resolvePolicy, type PolicyOptions } from './policy.js';
 

@@ -428,6 +428,17 @@ function refuseInstance(value: object, path: string): true {
       );
     }
   }
+  const symbols = Object.getOwnPropertySymbols(value);
+  if (symbols.length > 0) {
+    const name = Object.getPrototypeOf(value)?.constructor?.name || 'an object';
+    throw new NotSerializableError(
+      path,
+      `it is a ${name} with properties keyed by symbols ` +
+        `(${symbols.map(String).join(', ')}), which usually hold native ` +
+        'handles or hidden state that cannot be copied',
+      HANDLE_ADVICE,
+    );
+  }
   return true;
 }
 
