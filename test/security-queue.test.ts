@@ -21,6 +21,7 @@ import {
 import {
   byReference,
   byTaskName,
+  sourcePayload,
   text,
 } from './fixtures/hostile/payloads.js';
 
@@ -140,6 +141,32 @@ describe('a queue with a policy, attacked through its database', () => {
       expect(job.lastError?.name).toBe('PolicyViolationError');
       expect(job.lastError?.message).toMatch(rule);
     }
+    expect(canaryFired(ctx)).toBe(false);
+    await q.close();
+  });
+
+  it("needs strict to keep source rows out of a 'json' queue", async () => {
+    // The queue loads each row with a serializer for the row's own format,
+    // so a queue opened with 'json' would load a planted 'source' row.
+    const dbFile = path.join(dir, 'json-strict.db');
+    const q = await DuckQueue.open(dbFile, {
+      serialization: 'json',
+      serializerOptions: { root: ctx.root },
+      policy: { signingKey: null, strict: true },
+    });
+    const planted = plant(
+      dbFile,
+      sourcePayload({
+        fn: { src: `class Job { static { globalThis.${ctx.canaryGlobal} = 1; } }` },
+      }),
+      'source',
+    );
+    const honest = await q.enqueue(sum, { args: [1, 1] });
+    await new Worker(q, { concurrency: 1, pollMs: 10 }).run({ untilEmpty: true });
+    const job = await q.getJob(planted);
+    expect(job.status).toBe('failed');
+    expect(job.lastError?.message).toMatch(/policy\.strict/);
+    expect(await q.result(honest)).toBe(2);
     expect(canaryFired(ctx)).toBe(false);
     await q.close();
   });
