@@ -21,6 +21,8 @@ export interface QueueDriver {
   /** Claim up to `max` ready jobs of `queue`; ids in claim order. */
   claim(queue: string, now: number, max: number): Promise<string[]>;
   ack(id: string, result: Uint8Array | null, now: number): Promise<boolean>;
+  /** Ack several claimed jobs with one commit; how many were acked. */
+  ackMany(ids: string[], now: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,18 @@ export function storeDriver(store: Store, workerId = 'bench'): QueueDriver {
       return (await store.claimMany(req, max)).map((j) => j.id);
     },
     ack: (id, result, now) => store.ack(id, result, now),
+    async ackMany(ids, now) {
+      if (!store.ackMany) {
+        let n = 0;
+        for (const id of ids) if (await store.ack(id, null, now)) n++;
+        return n;
+      }
+      const done = await store.ackMany(
+        ids.map((id) => ({ id, result: null })),
+        now,
+      );
+      return done.filter(Boolean).length;
+    },
     close: () => store.close(),
   };
 }
@@ -118,6 +132,11 @@ export async function openRawSqlite(
   );
   const ack = db.prepare(`UPDATE jobs SET status = 'done', result = ?,
     finished_at = ?, updated_at = ? WHERE id = ? AND status = 'claimed'`);
+  const ackAll = db.transaction((ids: string[], now: number) => {
+    let n = 0;
+    for (const id of ids) n += ack.run(null, now, now, Number(id)).changes;
+    return n;
+  });
   return {
     enqueue: async (job) => add(job),
     enqueueMany: async (jobs) => addMany.immediate(jobs),
@@ -128,6 +147,7 @@ export async function openRawSqlite(
     },
     ack: async (id, result, now) =>
       ack.run(result, now, now, Number(id)).changes === 1,
+    ackMany: async (ids, now) => ackAll.immediate(ids, now),
     close: async () => {
       db.close();
     },
@@ -166,6 +186,10 @@ async function openRawDuckDB(location: string): Promise<QueueDriver> {
     RETURNING ${CLAIMED}`);
   const ack = await c.prepare(`UPDATE jobs SET status = 'done', result = $1,
     finished_at = $2, updated_at = $2 WHERE id = $3 AND status = 'claimed'`);
+  await c.run('CREATE TEMP TABLE raw_ack_batch (id BIGINT)');
+  const ackAll = await c.prepare(`UPDATE jobs SET status = 'done',
+      finished_at = $1, updated_at = $1
+    FROM raw_ack_batch b WHERE jobs.id = b.id AND jobs.status = 'claimed'`);
   return {
     async enqueue(j) {
       insert.bindVarchar(1, j.queue);
@@ -226,8 +250,24 @@ async function openRawDuckDB(location: string): Promise<QueueDriver> {
       ack.bindBigInt(3, BigInt(id));
       return (await ack.run()).rowsChanged === 1;
     },
+    // Set-based, as the store does it: append the ids, join them in.
+    async ackMany(ids, now) {
+      await c.run('BEGIN TRANSACTION');
+      const a = await c.createAppender('raw_ack_batch', null, 'temp');
+      for (const id of ids) {
+        a.appendBigInt(BigInt(id));
+        a.endRow();
+      }
+      a.flushSync();
+      a.closeSync();
+      ackAll.bindBigInt(1, BigInt(now));
+      const n = Number((await ackAll.run()).rowsChanged);
+      await c.run('DELETE FROM raw_ack_batch');
+      await c.run('COMMIT');
+      return n;
+    },
     async close() {
-      for (const s of [insert, reserve, claim, ack]) s.destroySync();
+      for (const s of [insert, reserve, claim, ack, ackAll]) s.destroySync();
       await c.run('CHECKPOINT');
       c.closeSync();
       instance.closeSync();

@@ -133,12 +133,13 @@ export function renderStoragePage(metrics: Metric[], data: StorageData): string 
 
   out.push('', '## Throughput per operation', '');
   out.push(
-    `Jobs per second, median of ${data.rounds} rounds, each round on a ` +
-      'fresh database; store and raw alternate who goes first. ' +
+    'Jobs per second, median over rounds (n), each round on a fresh ' +
+      'database; store and raw alternate who goes first. ' +
       '"of raw" is the store\'s rate over the raw rate, round by round ' +
       '(median of the ratios). The regression gate compares that ratio ' +
       'for the batched rows; one-job-per-call rates are bound by each ' +
-      "commit's disk flush and are shown, not gated.",
+      "commit's disk flush and are shown, not gated (quick runs time " +
+      'them through the store only).',
     '',
   );
   const rows: unknown[][] = [];
