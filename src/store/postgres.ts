@@ -46,6 +46,7 @@ import {
   type PgJob,
 } from './postgres/rows.js';
 import type {
+  AckRequest,
   ClaimFence,
   ClaimRequest,
   FailUpdate,
@@ -132,6 +133,16 @@ function statements(schema: string, notify: boolean) {
     ack: `UPDATE ${jobs} SET status = 'done', result = $4,
         finished_at = $5, updated_at = $5, claim_expires_at = NULL
       WHERE id = $1 AND ${HELD}`,
+    // One statement for a batch of acks; each row carries its own fence.
+    ackMany: `UPDATE ${jobs} j SET status = 'done', result = a.result,
+        finished_at = $1, updated_at = $1, claim_expires_at = NULL
+      FROM unnest($2::bigint[], $3::bytea[], $4::text[], $5::int[])
+        AS a(id, result, worker, attempt)
+      WHERE j.id = a.id AND j.status = 'claimed' AND (a.worker IS NULL OR
+        (j.claimed_by = a.worker AND j.attempts = a.attempt))
+      RETURNING j.id::text AS id`,
+    outcomes: `SELECT id::text AS id, status, claimed_by, attempts
+      FROM ${jobs} WHERE id = ANY($1::bigint[])`,
     retry: `UPDATE ${jobs} SET status = 'pending', run_at = $4,
         updated_at = $5, claim_expires_at = NULL, error_name = $6,
         error_message = $7, error_stack = $8, error_value = $9
@@ -405,6 +416,56 @@ export class PostgresStore extends EventEmitter implements Store {
       fence,
       (r) => r.status === 'done',
     );
+  }
+
+  /**
+   * Ack a batch in one statement. If the connection drops, the statement
+   * is repeated; jobs the repeat finds no longer claimed count as acked
+   * when the row shows this claim's outcome (fenced acks only).
+   */
+  async ackMany(acks: AckRequest[], now: number): Promise<boolean[]> {
+    const out = acks.map(() => false);
+    const wanted = new Map<string, number>();
+    acks.forEach((a, i) => {
+      const key = parseId(a.id);
+      if (key !== null && !wanted.has(key)) wanted.set(key, i);
+    });
+    if (wanted.size === 0) return out;
+    const batch = [...wanted.values()].map((i) => acks[i]!);
+    const params = [
+      now,
+      [...wanted.keys()],
+      batch.map((a) => a.result),
+      batch.map((a) => a.fence?.workerId ?? null),
+      batch.map((a) => a.fence?.attempt ?? null),
+    ];
+    const mark = (rows: { id: string }[]) => {
+      for (const r of rows) out[wanted.get(r.id)!] = true;
+    };
+    try {
+      mark((await this.pool.query<{ id: string }>(this.sql.ackMany, params)).rows);
+      return out;
+    } catch (err) {
+      if (!isConnectionLost(err)) throw err;
+      this.connectionError(err as Error);
+    }
+    mark((await this.repeatable<{ id: string }>(this.sql.ackMany, params)).rows);
+    const unsure = [...wanted].filter(
+      ([, i]) => !out[i] && acks[i]!.fence !== undefined,
+    );
+    if (unsure.length === 0) return out;
+    const { rows } = await this.repeatable<
+      Parameters<Outcome>[0] & { id: string }
+    >(this.sql.outcomes, [unsure.map(([key]) => key)]);
+    for (const row of rows) {
+      const i = wanted.get(row.id)!;
+      const fence = acks[i]!.fence!;
+      out[i] =
+        row.status === 'done' &&
+        row.claimed_by === fence.workerId &&
+        row.attempts === fence.attempt;
+    }
+    return out;
   }
 
   async retry(id: string, u: RetryUpdate, fence?: ClaimFence): Promise<boolean> {
