@@ -148,6 +148,17 @@ describe('enqueue and claim', () => {
     expect(await q.stats('default')).toMatchObject({ pending: 0 });
   });
 
+  it('forwards the serializer slowSerialization events', async () => {
+    await q.close();
+    // Threshold 0: every serialization counts as slow.
+    q = await open({ serializerOptions: { slowSerializationMs: 0 } });
+    const events: unknown[] = [];
+    q.on('slowSerialization', (e) => events.push(e));
+    await q.enqueue(square, { args: [2] });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ fnName: 'square', format: 'json', thresholdMs: 0 });
+  });
+
   it('counts jobs, bytes and time per format', async () => {
     await q.enqueue(noop);
     await q.enqueueBatch([{ fn: square, args: [1] }, { fn: noop }]);

@@ -54,7 +54,17 @@ export function consoleLogger(
   };
 }
 
+// Plain when unambiguous; quoted when a space or quote would blur where
+// the value ends.
 function formatValue(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-  return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
+  if (typeof v === 'string') {
+    return v === '' || /[\s"=]/.test(v) ? JSON.stringify(v) : v;
+  }
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return /\s/.test(s) ? JSON.stringify(s) : s;
 }

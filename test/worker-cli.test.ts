@@ -1,0 +1,91 @@
+// The `duckqueue worker` and `duckqueue stats` commands as an operator
+// runs them: arguments, --import of task modules, weighted --queue, exit
+// codes and messages.
+
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { DuckQueue } from '../src/index.js';
+import { double } from './fixtures/json-tasks.js';
+import { startChild } from './helpers/children.js';
+import { removeTempDirs, tempDir } from './helpers/tmp.js';
+
+const CLI = 'src/cli.ts';
+let db: string;
+
+beforeEach(() => {
+  db = join(tempDir(), 'jobs.db');
+});
+afterAll(removeTempDirs);
+
+async function cli(args: string[]) {
+  const child = startChild(CLI, args);
+  const code = await child.exited;
+  return { code, out: child.stdout(), err: child.stderr() };
+}
+
+describe('duckqueue worker', () => {
+  it('runs json tasks from an --import module on weighted queues', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    const high = await q.enqueue(double, { args: [21], queue: 'high' });
+    const low = await q.enqueue(double, { args: [5], queue: 'low' });
+    await q.close();
+    const run = await cli([
+      'worker',
+      db,
+      '--serialization',
+      'json',
+      '--import',
+      './test/fixtures/json-tasks.ts',
+      '--queue',
+      'high:3',
+      '--queue',
+      'low',
+      '--concurrency',
+      '2',
+      '--until-empty',
+    ]);
+    expect(run.code, run.err).toBe(0);
+    expect(run.err).toMatch(/worker started .*queues={"high":3,"low":1} concurrency=2/);
+    const check = await DuckQueue.open(db, { serialization: 'json' });
+    expect(await check.result(high)).toBe(42);
+    expect(await check.result(low)).toBe(10);
+    await check.close();
+  });
+
+  it('explains bad arguments with exit code 2', async () => {
+    const missing = await cli(['worker']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/expected one database argument[\s\S]*usage: duckqueue worker/);
+    const bad = await cli(['worker', db, '--concurrency', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--concurrency must be a number, got 'many'/);
+    const unknown = await cli(['worker', db, '--concurency', '2']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/Unknown option '--concurency'/);
+  });
+
+  it('reports an --import that cannot be loaded', async () => {
+    const run = await cli(['worker', db, '--import', './test/fixtures/missing.ts']);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/cannot import --import .\/test\/fixtures\/missing.ts/);
+  });
+});
+
+describe('duckqueue stats', () => {
+  it('shows counts for one queue, and refuses a missing file', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    await q.enqueue(double, { args: [1], queue: 'a' });
+    await q.enqueue(double, { args: [1], queue: 'b', delayMs: 60_000 });
+    await q.close();
+    const a = await cli(['stats', db, '--queue', 'a', '--json']);
+    expect(a.code, a.err).toBe(0);
+    expect(JSON.parse(a.out).queues).toEqual({
+      a: { pending: 1, delayed: 0, claimed: 0, done: 0, failed: 0, dead: 0 },
+    });
+    const all = await cli(['stats', db]);
+    expect(all.out).toMatch(/b\s*│\s*0\s*│\s*1/);
+    const none = await cli(['stats', join(tempDir(), 'nothing.db')]);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/no database at/);
+  });
+});
