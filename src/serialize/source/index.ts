@@ -9,6 +9,7 @@
 import v8 from 'node:v8';
 import type { Backend, EncodedCall } from '../backend.js';
 import type { OpenedEnvelope } from '../envelope.js';
+import { DeserializationError, SerializationError } from '../errors.js';
 import type { ResolvedSerializerOptions } from '../options.js';
 import type { Call, LoadedCall } from '../types.js';
 import { SourceEncoder } from './encode.js';
@@ -42,6 +43,19 @@ export async function decodeSource(
 ): Promise<LoadedCall> {
   const body = readSourceBody(payload.body);
   options.policy.checkSourceBody(body);
-  const { fn, args } = await loadSourceBody(body, options);
+  let loaded;
+  try {
+    loaded = await loadSourceBody(body, options);
+  } catch (cause) {
+    // A body that points at itself, or code that throws while it is
+    // rebuilt, must still end as a typed error the queue can store.
+    if (cause instanceof SerializationError) throw cause;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new DeserializationError(
+      `source payload could not be rebuilt: ${why}`,
+      { cause },
+    );
+  }
+  const { fn, args } = loaded;
   return { fn, args, format: payload.format, meta: payload.header };
 }
