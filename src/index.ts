@@ -2,6 +2,11 @@
 export { DuckQueue } from './queue/queue.js';
 export { Worker } from './worker/worker.js';
 export * from './queue/errors.js';
+export {
+  DuckDBStoreError,
+  StoreFileError,
+  StoreLockedError,
+} from './store/duckdb/errors.js';
 export * from './dag/index.js';
 export {
   createSerializer,
