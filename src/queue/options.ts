@@ -280,6 +280,33 @@ export function checkTimeout(option: string, value: unknown): number | null {
   return Math.ceil(value);
 }
 
+export function checkBoolean(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new InvalidOptionError(
+      option,
+      `must be true or false, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A whole number within [min, max]. */
+export function checkWholeNumber(
+  option: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number {
+  checkNumber(option, value, min, max);
+  if (!Number.isInteger(value)) {
+    throw new InvalidOptionError(
+      option,
+      `must be a whole number from ${min} to ${max}, got ${describe(value)}`,
+    );
+  }
+  return value as number;
+}
+
 /** A count or duration: a finite number within [min, max]. */
 export function checkNumber(
   option: string,
@@ -333,19 +360,24 @@ export function resolveQueueOptions(
     );
   }
   const store = o.store ?? QUEUE_DEFAULTS.store;
-  if (typeof store !== 'string' && (typeof store !== 'object' || store === null)) {
+  if (
+    typeof store !== 'string' &&
+    (typeof store !== 'object' || store === null)
+  ) {
     throw new InvalidOptionError(
       'store',
-      `expected 'sqlite', 'duckdb', 'postgres' or a Store, got ${describe(store)}`,
+      "expected 'sqlite', 'duckdb', 'postgres' or a Store, got " +
+        describe(store),
     );
   }
   const clock = o.clock ?? Date.now;
   if (typeof clock !== 'function') {
-    throw new InvalidOptionError('clock', `expected a function returning epoch ms, got ${describe(clock)}`);
+    throw new InvalidOptionError(
+      'clock',
+      `expected a function returning epoch ms, got ${describe(clock)}`,
+    );
   }
-  if (typeof b.jitter !== 'boolean') {
-    throw new InvalidOptionError('backoff.jitter', `must be true or false, got ${describe(b.jitter)}`);
-  }
+  checkBoolean('backoff.jitter', b.jitter);
   const warn = o.warnPendingAt ?? Infinity;
   const max = o.maxPending ?? Infinity;
   if (o.warnPendingAt !== undefined) checkNumber('warnPendingAt', warn, 1);
@@ -443,7 +475,13 @@ export function resolveJob(
     delayMs:
       o.delayMs === undefined || o.delayMs === 0
         ? 0
-        : checkNumber(`${where} options.delayMs`, o.delayMs, 0, Number.MAX_SAFE_INTEGER, 'ms, not negative'),
+        : checkNumber(
+            `${where} options.delayMs`,
+            o.delayMs,
+            0,
+            Number.MAX_SAFE_INTEGER,
+            'ms, not negative',
+          ),
     maxAttempts:
       o.maxAttempts === undefined
         ? defaults.maxAttempts

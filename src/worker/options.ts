@@ -5,8 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../queue/errors.js';
 import type { Logger } from '../queue/logger.js';
 import {
+  checkBoolean,
   checkKnownKeys,
   checkNumber,
+  checkWholeNumber,
   checkQueueName,
   describe,
 } from '../queue/options.js';
@@ -82,6 +84,9 @@ const WORKER_OPTION_NAMES = [
   'heartbeatMs',
 ] as const;
 
+// setTimeout cannot wait longer than this.
+const MAX_MS = 2 ** 31 - 1;
+
 export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
@@ -96,47 +101,35 @@ export function resolveWorkerOptions(
 ): ResolvedWorkerOptions {
   checkKnownKeys('Worker options', options, WORKER_OPTION_NAMES);
   const o = options ?? {};
-  const concurrency = checkNumber(
-    'concurrency',
-    o.concurrency ?? WORKER_DEFAULTS.concurrency,
-    1,
-    10_000,
-  );
-  if (!Number.isInteger(concurrency)) {
-    throw new InvalidOptionError('concurrency', `must be a whole number, got ${concurrency}`);
-  }
+  const d = WORKER_DEFAULTS;
   const workerId = o.workerId ?? defaultWorkerId();
   if (typeof workerId !== 'string' || workerId === '') {
-    throw new InvalidOptionError('workerId', `expected a non-empty string, got ${describe(workerId)}`);
+    throw new InvalidOptionError(
+      'workerId',
+      `expected a non-empty string, got ${describe(workerId)}`,
+    );
   }
-  if (o.handleSignals !== undefined && typeof o.handleSignals !== 'boolean') {
-    throw new InvalidOptionError('handleSignals', `must be true or false, got ${describe(o.handleSignals)}`);
-  }
-  const prefetch = checkNumber(
-    'prefetch',
-    o.prefetch ?? WORKER_DEFAULTS.prefetch,
-    0,
-    10_000,
-  );
-  if (!Number.isInteger(prefetch)) {
-    throw new InvalidOptionError('prefetch', `must be a whole number, got ${prefetch}`);
-  }
+  const heartbeat =
+    o.heartbeatMs ??
+    Math.max(1, Math.floor(queueDefaults.visibilityTimeoutMs / 3));
   return {
-    concurrency,
-    prefetch,
-    weights: resolveWeights(o.queues ?? queueDefaults.queue),
-    pollMs: checkNumber('pollMs', o.pollMs ?? WORKER_DEFAULTS.pollMs, 1, 60_000, 'ms'),
-    workerId,
-    graceMs: checkNumber('graceMs', o.graceMs ?? WORKER_DEFAULTS.graceMs, 0, 2 ** 31 - 1, 'ms'),
-    handleSignals: o.handleSignals ?? WORKER_DEFAULTS.handleSignals,
-    logger: o.logger ?? queueDefaults.logger,
-    heartbeatMs: checkNumber(
-      'heartbeatMs',
-      o.heartbeatMs ?? Math.max(1, Math.floor(queueDefaults.visibilityTimeoutMs / 3)),
+    concurrency: checkWholeNumber(
+      'concurrency',
+      o.concurrency ?? d.concurrency,
       1,
-      2 ** 31 - 1,
-      'ms',
+      10_000,
     ),
+    prefetch: checkWholeNumber('prefetch', o.prefetch ?? d.prefetch, 0, 10_000),
+    weights: resolveWeights(o.queues ?? queueDefaults.queue),
+    pollMs: checkNumber('pollMs', o.pollMs ?? d.pollMs, 1, 60_000, 'ms'),
+    workerId,
+    graceMs: checkNumber('graceMs', o.graceMs ?? d.graceMs, 0, MAX_MS, 'ms'),
+    handleSignals: checkBoolean(
+      'handleSignals',
+      o.handleSignals ?? d.handleSignals,
+    ),
+    logger: o.logger ?? queueDefaults.logger,
+    heartbeatMs: checkNumber('heartbeatMs', heartbeat, 1, MAX_MS, 'ms'),
   };
 }
 
@@ -162,7 +155,8 @@ function resolveWeights(
   } else {
     throw new InvalidOptionError(
       'queues',
-      `expected a queue name, a list of names or { name: weight }, got ${describe(queues)}`,
+      'expected a queue name, a list of names or { name: weight }, got ' +
+        describe(queues),
     );
   }
   if (weights.size === 0) {
