@@ -118,17 +118,21 @@ function statements(schema: string, notify: boolean) {
         $10::bigint[]) AS t(id, queue, payload, format, fn_name, priority,
         max_attempts, timeout_ms, run_at, created_at)`,
     notifyQueues: `SELECT ${notifyQueue('q')} FROM unnest($1::text[]) AS q`,
-    // The inner SELECT picks and locks; rows another claimer holds are
-    // skipped, not waited for. RETURNING has no order: callers sort.
-    claim: `UPDATE ${jobs} SET status = 'claimed', attempts = attempts + 1,
-        claimed_at = $2::bigint, claimed_by = $3,
-        claim_expires_at = $2::bigint + $4::bigint + COALESCE(timeout_ms, 0),
-        updated_at = $2::bigint
-      WHERE id IN (SELECT id FROM ${jobs}
+    // `picked` chooses and locks; rows another claimer holds are skipped,
+    // not waited for. MATERIALIZED makes it run exactly once: a subquery
+    // the planner may rescan (e.g. inside a nested loop) would lock new
+    // rows on every rescan and claim more than LIMIT. RETURNING has no
+    // order: callers sort.
+    claim: `WITH picked AS MATERIALIZED (SELECT id FROM ${jobs}
         WHERE queue = $1 AND status = 'pending' AND run_at <= $2::bigint
         ORDER BY priority DESC, run_at, id
         LIMIT $5::int
         FOR UPDATE SKIP LOCKED)
+      UPDATE ${jobs} SET status = 'claimed', attempts = attempts + 1,
+        claimed_at = $2::bigint, claimed_by = $3,
+        claim_expires_at = $2::bigint + $4::bigint + COALESCE(timeout_ms, 0),
+        updated_at = $2::bigint
+      WHERE id IN (SELECT id FROM picked)
       RETURNING ${jobColumns('$2::bigint')}`,
     ack: `UPDATE ${jobs} SET status = 'done', result = $4,
         finished_at = $5, updated_at = $5, claim_expires_at = NULL
@@ -163,7 +167,7 @@ function statements(schema: string, notify: boolean) {
         claim_expires_at::text AS claim_expires_at
       FROM ${jobs} WHERE id = $1`,
     // SKIP LOCKED: a row being acked right now is finished by that ack.
-    recover: `WITH lapsed AS (SELECT id FROM ${jobs}
+    recover: `WITH lapsed AS MATERIALIZED (SELECT id FROM ${jobs}
         WHERE status = 'claimed' AND claim_expires_at <= $1::bigint
           AND ($6::text IS NULL OR queue = $6)
         FOR UPDATE SKIP LOCKED),
