@@ -5,6 +5,7 @@
 // that the envelope code consults when writing and, above all, when opening
 // a payload (open.ts), which is the trust boundary.
 
+import v8 from 'node:v8';
 import type { EncodedCall } from './backend.js';
 import { v8Depth, jsonDepth, type DepthScan } from './depth-scan.js';
 import { FLAG_SIGNED, looksLikeEnvelope, type OpenedEnvelope } from './envelope.js';
@@ -188,6 +189,10 @@ export class Policy {
     }
     this.checkFormat(encoded.format, 'write');
     this.checkHeader(encoded.header);
+    // With an allow list, tell the producer now what a worker would refuse.
+    if (this.allow && encoded.format === 'source') {
+      this.checkSourceBody(v8.deserialize(encoded.body) as SourceBodyShape);
+    }
   }
 
   // ---- on load: the boundary --------------------------------------------

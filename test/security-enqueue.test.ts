@@ -1,0 +1,75 @@
+// The policy is checked when a job is written, not only when it is loaded:
+// a producer finds out at enqueue time what its workers would refuse.
+// Serializing inspects real functions, so this runs in a child process.
+
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+interface Result {
+  name: string;
+  refused: boolean;
+  error?: string;
+  rule?: string;
+  message?: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+let results: Map<string, Result>;
+
+beforeAll(() => {
+  const output = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(here, 'fixtures/hostile/enqueue-checks.ts'), repo],
+    { encoding: 'utf8', cwd: repo },
+  );
+  results = new Map((JSON.parse(output) as Result[]).map((r) => [r.name, r]));
+});
+
+const result = (name: string): Result => {
+  const found = results.get(name);
+  if (!found) throw new Error(`no result for '${name}'`);
+  return found;
+};
+
+describe('policy on enqueue', () => {
+  it('refuses a by-reference function from a module allowModules does not list', () => {
+    expect(result('v8 outside allowModules')).toMatchObject({
+      refused: true,
+      error: 'PolicyViolationError',
+      rule: 'allowModules',
+    });
+    expect(result('v8 outside allowModules').message).toMatch(
+      /producer-jobs\.mjs', which allowModules does not list/,
+    );
+    expect(result('v8 inside allowModules').refused).toBe(false);
+  });
+
+  it('refuses to write source payloads under strict, also through auto', () => {
+    expect(result('source under strict')).toMatchObject({ refused: true, rule: 'strict' });
+    expect(result('auto falls back to source under strict')).toMatchObject({
+      refused: true,
+      rule: 'strict',
+    });
+    expect(result('auto by reference under strict').refused).toBe(false);
+  });
+
+  it('checks the imports of a source payload against allowModules', () => {
+    expect(result('source import not in allowModules')).toMatchObject({
+      refused: true,
+      rule: 'allowModules',
+    });
+    expect(result('source import not in allowModules').message).toMatch(/node:fs/);
+    expect(result('source import in allowModules').refused).toBe(false);
+  });
+
+  it('refuses denied task names and a key ring that cannot sign', () => {
+    expect(result('json task named exec')).toMatchObject({ refused: true, rule: 'denyNames' });
+    expect(result('verifyKeys without signingKey')).toMatchObject({
+      refused: true,
+      rule: 'signingKey',
+    });
+  });
+});
