@@ -80,7 +80,6 @@ function locateUncached(fn: Function, root: string): ExportRef {
     throw refuse('fn', `${label(fn)} is native code with no module`);
   }
   const url = inspector.scriptUrl(facts.location.scriptId);
-  const where = `${url || '<no file>'}:${facts.location.line + 1}`;
   const file = filePathOf(url);
   if (url.startsWith('node:')) {
     throw refuse('fn', `${label(fn)} is internal to Node.js (${url})`);
@@ -93,6 +92,8 @@ function locateUncached(fn: Function, root: string): ExportRef {
     );
   }
   const moduleId = moduleIdFor(url, root)!;
+  // Lines are left out: loaders such as tsx compile a file to one line.
+  const where = `in ${moduleId}`;
   const cjs = require.cache[file];
   if (cjs) {
     const exports = cjs.exports as unknown;
