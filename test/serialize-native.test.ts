@@ -66,6 +66,17 @@ describe('TypeScript modules run through tsx', () => {
   });
 });
 
+describe('packages', () => {
+  it('are stored as the package specifier that imports the file', () => {
+    expect(report.packageByReference).toEqual({
+      module: 'lodash-es/chunk.js',
+      exportName: 'default',
+      sameFunction: true,
+      result: [[1, 2], [3]],
+    });
+  });
+});
+
 describe('source backend', () => {
   it('takes captures as a snapshot at serialize time', () => {
     expect(report.snapshot).toEqual({
