@@ -195,7 +195,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
             for (const job of this.ready.splice(0, free)) this.start(job);
             continue;
           }
+          const flushed = this.acks.length > 0;
           await this.flushAcks();
+          // Stored results can make jobs ready (a DAG enqueues the next
+          // nodes in the ack's transaction): claim again before sleeping.
+          if (flushed) continue;
           if (this.running.size === 0) {
             if (!idleAnnounced) {
               idleAnnounced = true;
