@@ -155,7 +155,13 @@ export interface EnqueueOptions {
   delayMs?: number;
   /** Attempts before the job is dead. At least 1. */
   maxAttempts?: number;
-  /** Per-attempt time limit in ms; null for none. */
+  /**
+   * Per-attempt time limit in ms; null for none. An attempt that has not
+   * settled in time fails with JobTimeoutError (and is retried like any
+   * failure). Caveat: jobs run in the worker's process, so the timeout
+   * frees the worker's slot but cannot stop the job's code; a synchronous
+   * infinite loop blocks the worker outright.
+   */
   timeoutMs?: number | null;
 }
 
