@@ -1,8 +1,8 @@
 // Bytes per backend: each function shape alone (as pickle.dumps(f) would
 // store it), whole job calls over real webhook payloads, the data-only
-// formats over the same payloads, and the capability corpus when the
-// serializers' matrix reports sizes. Sizes are deterministic: they are
-// exact metrics the gate compares for equality.
+// formats over the same payloads. Sizes over the capability corpus come
+// from the capability suite, which serializes every corpus shape anyway.
+// Sizes are deterministic: exact metrics the gate compares for equality.
 
 import { isDeepStrictEqual } from 'node:util';
 import { DATA_CODECS, encodedBytes } from '../src/bench/data-codecs.js';
@@ -24,12 +24,10 @@ import {
 } from '../src/bench/suite.js';
 import type {
   CallSizeRow,
-  CorpusSizeRow,
   DataRow,
   FunctionRow,
   SizeData,
 } from '../src/bench/suite-data.js';
-import { loadCorpusSizes } from '../src/bench/corpus.js';
 
 /** Payload size of the function with no arguments, or why it failed. */
 async function bytesOf(
@@ -179,29 +177,16 @@ const suite = defineSuite({
     const serializers = [...ours.available, ...peers];
     const payloads = loadPayloads();
     const metrics: Metric[] = [];
-    ctx.progress('function shapes', 0, 4);
+    ctx.progress('function shapes', 0, 3);
     const functionRows = await functionSizes(serializers, metrics);
-    ctx.progress('job calls over real payloads', 1, 4);
+    ctx.progress('job calls over real payloads', 1, 3);
     const callRows = await callSizes(serializers, payloads, metrics);
-    ctx.progress('data formats', 2, 4);
+    ctx.progress('data formats', 2, 3);
     const dataRows = dataSizes(payloads, metrics);
-    ctx.progress('capability corpus', 3, 4);
-    const corpus = await loadCorpusSizes();
-    const corpusRows: CorpusSizeRow[] = corpus.rows;
-    for (const row of corpusRows) {
-      if (row.bytes === undefined) continue;
-      metrics.push(
-        exact(`size.corpus.${row.backend}.${row.shape}`, row.bytes, {
-          unit: 'bytes',
-          tags: [row.backend],
-        }),
-      );
-    }
     const data: SizeData = {
       functionRows,
       callRows,
       dataRows,
-      corpusRows,
       payloads: payloads.map(({ id, source, jsonBytes }) => ({
         id,
         source,
@@ -215,7 +200,6 @@ const suite = defineSuite({
       codecs: DATA_CODECS.map(({ id, label }) => ({ id, label })),
       shapes: FUNCTION_SHAPES.map(({ id, label }) => ({ id, label })),
     };
-    if (corpus.note) data.corpusNote = corpus.note;
     if (ours.unavailable.length) {
       return {
         status: 'failed',

@@ -19,6 +19,7 @@ import { loadPayloads } from '../src/bench/inputs.js';
 import { measureAgainst, type Operation } from '../src/bench/measure.js';
 import type { Metric } from '../src/bench/results.js';
 import { FUNCTION_SHAPES } from '../src/bench/shapes.js';
+import type { BenchSettings } from '../src/bench/settings.js';
 import {
   defineSuite,
   runSuiteIfMain,
@@ -47,6 +48,7 @@ interface Planned {
 async function planFunctionRows(
   serializers: FunctionSerializer[],
   rows: FunctionRow[],
+  settings: BenchSettings,
 ): Promise<Planned[]> {
   const v8 = serializers.find((s) => s.id === 'v8');
   // The v8 payload of each shape v8 can carry: the reference of other rows.
@@ -73,6 +75,14 @@ async function planFunctionRows(
         continue;
       }
       row.bytes = outcome.bytes;
+      if (
+        serializer.id === 'pulumi' &&
+        shape.id !== 'lambda' &&
+        !settings.timeEveryPulumiShape
+      ) {
+        row.timingError = `not timed in ${settings.mode} mode`;
+        continue;
+      }
       const payload = outcome.payload;
       const label = `${serializer.id} · ${shape.id}`;
       const ser: Operation = {
@@ -182,6 +192,9 @@ const suite = defineSuite({
     const peers = await loadPeerSerializers();
     const serializers = [...ours.available, ...peers];
     const payloads = loadPayloads();
+    const wanted = ctx.settings.speedPayloads;
+    const timedPayloads =
+      wanted === 'all' ? payloads : payloads.filter((p) => wanted.includes(p.id));
     const functionRows: FunctionRow[] = [];
     const dataRows: DataRow[] = [];
     for (const missing of ours.unavailable) {
@@ -198,8 +211,8 @@ const suite = defineSuite({
     }
     ctx.progress('round trips');
     const plans = [
-      ...(await planFunctionRows(serializers, functionRows)),
-      ...planDataRows(dataRows, payloads),
+      ...(await planFunctionRows(serializers, functionRows, ctx.settings)),
+      ...planDataRows(dataRows, timedPayloads),
     ];
     const metrics: Metric[] = [];
     for (const [i, plan] of plans.entries()) {
@@ -218,7 +231,7 @@ const suite = defineSuite({
     const data: SpeedData = {
       functionRows,
       dataRows,
-      payloads: payloads.map(({ id, source, jsonBytes }) => ({
+      payloads: timedPayloads.map(({ id, source, jsonBytes }) => ({
         id,
         source,
         jsonBytes,

@@ -25,6 +25,7 @@ import {
   type QueueDriver,
 } from './storage/drivers.js';
 import { renderStoragePage, type StorageData } from './storage/page.js';
+import { measurePostgres } from './storage/postgres.js';
 import {
   JobSource,
   QUEUE,
@@ -59,6 +60,9 @@ const SETTINGS: Record<
     diskJobs: number;
     /** Jobs per round for the fsync-per-commit rows; 0 skips them. */
     durabilityJobs: number;
+    /** Work per round on PostgreSQL (page data only), and its rounds. */
+    postgres: WorkloadSizes;
+    postgresRounds: number;
   }
 > = {
   // Quick runs in CI before the gate: the gated rates and the disk sizes
@@ -83,6 +87,11 @@ const SETTINGS: Record<
     batchJobs: {},
     diskJobs: 2_000,
     durabilityJobs: 0,
+    postgres: {
+      single: 200, batchSize: 1000, batches: 5, backlog: 1000,
+      claims: 200, claimBatch: 100, e2eSingle: 100, e2eBatched: 1000,
+    },
+    postgresRounds: 3,
   },
   full: {
     rounds: 10,
@@ -104,6 +113,11 @@ const SETTINGS: Record<
     batchJobs: { sqlite: 50_000, duckdb: 20_000 },
     diskJobs: 10_000,
     durabilityJobs: 300,
+    postgres: {
+      single: 1000, batchSize: 1000, batches: 20, backlog: 5000,
+      claims: 1000, claimBatch: 100, e2eSingle: 500, e2eBatched: 5000,
+    },
+    postgresRounds: 5,
   },
 };
 
@@ -338,9 +352,7 @@ const suite = defineSuite({
       batchSizes: [],
       durability: [],
       disk: [],
-      postgres:
-        'not measured: this suite has no PostgreSQL rows yet ' +
-        '(the PostgreSQL store adds its own scaling rows)',
+      postgres: '',
     };
     const jobs = new JobSource(payloads().small);
     for (const backend of BACKENDS) {
@@ -350,6 +362,12 @@ const suite = defineSuite({
       await measureDisk(ctx, backend, metrics, data);
     }
     await measureDurability(ctx, jobs, data);
+    data.postgres = await measurePostgres(
+      settings.postgres,
+      settings.postgresRounds,
+      jobs,
+      (task) => ctx.progress(task),
+    );
     return { metrics, data, markdown: renderStoragePage(metrics, data) };
   },
 });

@@ -66,7 +66,8 @@ describe('quick runs of the deterministic suites', () => {
       outs.push(out);
       runs.push(quickRun(out));
     }
-  });
+    // Two real runs of the matrix and the size suite, one after the other.
+  }, 500_000);
   afterAll(() => {
     for (const out of outs) rmSync(out, { recursive: true, force: true });
   });

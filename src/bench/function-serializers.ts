@@ -4,6 +4,7 @@
 // results, recorded like our refusals.
 
 import { createRequire } from 'node:module';
+import v8 from 'node:v8';
 import { isDeepStrictEqual } from 'node:util';
 import type { Call } from '../serialize/types.js';
 
@@ -80,7 +81,12 @@ export async function loadOurSerializers(): Promise<OurSerializers> {
 
 const require = createRequire(import.meta.url);
 
-/** Pulumi's closure serializer, used outside a Pulumi program. */
+/**
+ * Pulumi's closure serializer, used outside a Pulumi program. The payload
+ * is a length-prefixed JSON header (Pulumi's module text and export name)
+ * followed by the arguments through node:v8, so only the function side
+ * is Pulumi's.
+ */
 async function pulumiSerializer(): Promise<FunctionSerializer> {
   const pulumi = await import('@pulumi/pulumi');
   return {
@@ -88,17 +94,21 @@ async function pulumiSerializer(): Promise<FunctionSerializer> {
     label: 'Pulumi serializeFunction',
     kind: 'peer',
     async serialize(call) {
-      // The function travels as Pulumi's module text; the arguments as
-      // JSON, which is all a Pulumi-shaped queue would have for them.
       const fn = await pulumi.runtime.serializeFunction(call.fn);
-      return JSON.stringify({
-        text: fn.text,
-        exportName: fn.exportName,
-        args: call.args,
-      });
+      const header = Buffer.from(
+        JSON.stringify({ text: fn.text, exportName: fn.exportName }),
+      );
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(header.length);
+      return Buffer.concat([length, header, v8.serialize(call.args)]);
     },
     deserialize(payload) {
-      const { text, exportName, args } = JSON.parse(String(payload));
+      const bytes = Buffer.from(payload as Uint8Array);
+      const headerLength = bytes.readUInt32BE(0);
+      const { text, exportName } = JSON.parse(
+        bytes.subarray(4, 4 + headerLength).toString(),
+      );
+      const args = v8.deserialize(bytes.subarray(4 + headerLength));
       const module = { exports: {} as Record<string, unknown> };
       new Function('exports', 'require', 'module', text)(
         module.exports,
@@ -126,6 +136,8 @@ async function serializeJavascriptSerializer(): Promise<FunctionSerializer> {
     },
   };
 }
+
+export const PEER_IDS = ['pulumi', 'serialize-javascript'] as const;
 
 export async function loadPeerSerializers(): Promise<FunctionSerializer[]> {
   return [await pulumiSerializer(), await serializeJavascriptSerializer()];

@@ -19,6 +19,13 @@ export interface TimingSettings {
 export interface BenchSettings {
   mode: BenchMode;
   timing: TimingSettings;
+  /** Payload ids the speed suite times ('all', or a shorter list). */
+  speedPayloads: 'all' | string[];
+  /**
+   * Time Pulumi (milliseconds per call) on every shape, or only on the
+   * lambda the reports cite. Its round trips are checked either way.
+   */
+  timeEveryPulumiShape: boolean;
   /** Jobs per round in the queue suite, and its rounds. */
   queueJobs: number;
   queueRounds: number;
@@ -34,9 +41,11 @@ export interface BenchSettings {
 const SETTINGS: Record<BenchMode, BenchSettings> = {
   quick: {
     mode: 'quick',
-    timing: { rounds: 8, roundTimeMs: 8, minIterations: 4, warmupMs: 15 },
-    queueJobs: 2_000,
-    queueRounds: 6,
+    timing: { rounds: 8, roundTimeMs: 6, minIterations: 2, warmupMs: 10 },
+    speedPayloads: ['push', 'mimeDb'],
+    timeEveryPulumiShape: false,
+    queueJobs: 1_000,
+    queueRounds: 4,
     queueDuckdbJobs: 0,
     pythonNumber: 2_000,
     pythonRepeat: 7,
@@ -45,6 +54,8 @@ const SETTINGS: Record<BenchMode, BenchSettings> = {
   full: {
     mode: 'full',
     timing: { rounds: 20, roundTimeMs: 40, minIterations: 10, warmupMs: 100 },
+    speedPayloads: 'all',
+    timeEveryPulumiShape: true,
     queueJobs: 10_000,
     queueRounds: 12,
     queueDuckdbJobs: 300,

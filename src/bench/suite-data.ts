@@ -81,22 +81,11 @@ export interface CallSizeRow {
   reason?: string;
 }
 
-/** One backend × capability-corpus shape, when the matrix reports bytes. */
-export interface CorpusSizeRow {
-  backend: string;
-  shape: string;
-  status: string;
-  bytes?: number;
-}
-
 export interface SizeData {
   /** Function alone (no arguments), like pickle.dumps(f). */
   functionRows: FunctionRow[];
   callRows: CallSizeRow[];
   dataRows: DataRow[];
-  corpusRows: CorpusSizeRow[];
-  /** Why the corpus section is empty, when it is. */
-  corpusNote?: string;
   payloads: PayloadInfoRow[];
   backends: Array<{ id: string; label: string; kind: 'ours' | 'peer' }>;
   codecs: Array<{ id: string; label: string }>;

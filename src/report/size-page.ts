@@ -2,7 +2,11 @@
 // over real payloads, for the data formats, and over the capability corpus.
 
 import type { Results, SuiteResult } from '../bench/results.js';
-import type { PythonReferenceData, SizeData } from '../bench/suite-data.js';
+import type {
+  CapabilityData,
+  PythonReferenceData,
+  SizeData,
+} from '../bench/suite-data.js';
 import { barChart, formatBytes, formatPercent, formatRatio, table } from './format.js';
 import { okSuite } from './lookup.js';
 import { MEMO_FIGURES } from './memo.js';
@@ -72,6 +76,33 @@ function memoSection(data: SizeData, results: Results): string[] {
           factor(v8Module, sourceLambda),
         ],
       ],
+    ),
+  ];
+}
+
+/** Corpus sizes, measured by the capability suite of the same run. */
+function corpusSection(results: Results): string[] {
+  const capability = okSuite(results, 'capability');
+  const data = capability?.data as CapabilityData | undefined;
+  if (!data) {
+    return [
+      'Not shown: the capability suite did not run successfully in this ' +
+        'run; it serializes the corpus and records the bytes.',
+    ];
+  }
+  return [
+    'Bytes of each corpus shape’s payload (function and its arguments), ' +
+      'from the capability suite of this run; only cells that round-trip ' +
+      'correctly are sized. See [capability.md](capability.md).',
+    '',
+    matrix(
+      data.cells.map((c) => ({
+        ...c,
+        status: c.outcome,
+      })),
+      data.shapes,
+      data.backends,
+      (c) => [c.shape, c.backend],
     ),
   ];
 }
@@ -158,20 +189,6 @@ export function renderSizeBody(suite: SuiteResult, results: Results): string {
       ),
     );
   }
-  parts.push('', '## Capability corpus', '');
-  if (data.corpusRows.length) {
-    const shapes = [...new Set(data.corpusRows.map((r) => r.shape))];
-    const backends = [...new Set(data.corpusRows.map((r) => r.backend))];
-    parts.push(
-      matrix(
-        data.corpusRows,
-        shapes.map((s) => ({ id: s, label: s })),
-        backends.map((b) => ({ id: b, label: b })),
-        (r) => [r.shape, r.backend],
-      ),
-    );
-  } else {
-    parts.push(`Not measured: ${data.corpusNote ?? 'no corpus rows'}.`);
-  }
+  parts.push('', '## Capability corpus', '', ...corpusSection(results));
   return parts.join('\n');
 }

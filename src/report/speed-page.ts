@@ -24,9 +24,18 @@ function ratioCell(metric: TimingMetric | undefined): string {
   return `${formatRatio(metric.ratio.stats.median)} of ${to} (${spread(metric.ratio.stats)})`;
 }
 
+/** First sentence of a reason, short enough for a table cell. */
+export function shortReason(reason: string | undefined): string {
+  if (!reason) return '';
+  const sentence = reason.split(/(?<=\.)\s/)[0] ?? reason;
+  return sentence.length > 140 ? `${sentence.slice(0, 139)}…` : sentence;
+}
+
 function statusCell(row: FunctionRow): string {
-  if (row.status === 'works') return row.timingError ? 'timing failed' : 'works';
-  return `${row.status}: ${row.error ?? ''} ${row.reason ?? ''}`.trim();
+  if (row.status === 'works') {
+    return row.timingError ? `works; ${shortReason(row.timingError)}` : 'works';
+  }
+  return `${row.status}: ${row.error ?? ''} ${shortReason(row.reason)}`.trim();
 }
 
 /** Median of a timing metric, or NaN when it was not measured. */

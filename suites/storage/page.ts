@@ -12,6 +12,7 @@ import {
   spread,
   table,
 } from '../../src/report/format.js';
+import type { PostgresRates } from './postgres.js';
 import type { WorkloadSizes } from './workloads.js';
 
 /** Queuack's published figures (DuckDB-based Python queue), for comparison. */
@@ -51,7 +52,8 @@ export interface StorageData {
     fileBytes: number;
     bytesPerJob: number;
   }[];
-  postgres: string;
+  /** Rates through the PostgreSQL store, or why it was not measured. */
+  postgres: string | PostgresRates;
 }
 
 const STORE_TITLES: Record<string, string> = {
@@ -127,8 +129,24 @@ export function renderStoragePage(metrics: Metric[], data: StorageData): string 
       ...stores.map((s) => formatRate(median(rate(s, 'claim.batch')))),
     ],
   ];
+  const pg = typeof data.postgres === 'string' ? null : data.postgres;
+  const pgRate = (w: string) =>
+    pg?.rates.find((r) => r.workload === w)?.jobsPerSec ?? NaN;
+  if (pg) {
+    queuackRows[0]!.push(formatRate(pgRate('enqueue.batch')));
+    queuackRows[1]!.push(formatRate(pgRate('claim.single')));
+    queuackRows[2]!.push(formatRate(pgRate('claim.batch')));
+  }
   out.push(
-    table(['operation', 'Queuack (published)', ...stores.map(title)], queuackRows),
+    table(
+      [
+        'operation',
+        'Queuack (published)',
+        ...stores.map(title),
+        ...(pg ? ['PostgreSQL'] : []),
+      ],
+      queuackRows,
+    ),
   );
 
   out.push('', '## Throughput per operation', '');
@@ -280,7 +298,8 @@ export function renderStoragePage(metrics: Metric[], data: StorageData): string 
     ),
   );
 
-  out.push('', '## PostgreSQL', '', data.postgres);
+  out.push('', '## PostgreSQL', '');
+  out.push(...postgresSection(data));
 
   out.push('', '## How this was measured', '');
   out.push(
@@ -306,6 +325,34 @@ export function renderStoragePage(metrics: Metric[], data: StorageData): string 
     ),
   );
   return out.join('\n');
+}
+
+function postgresSection(data: StorageData): string[] {
+  const pg = data.postgres;
+  if (typeof pg === 'string') return [pg || 'not measured in this run.'];
+  const rows = pg.rates.map((r) => [
+    data.workloads[r.workload]?.label ?? r.workload,
+    formatRate(r.jobsPerSec),
+    `min ${formatRate(Math.min(...r.samples))}, max ` +
+      formatRate(Math.max(...r.samples)),
+  ]);
+  return [
+    `Through the PostgreSQL store on ${pg.server} (a fresh schema per ` +
+      `round, median of ${pg.rounds} rounds, no raw rows). The throwaway ` +
+      'cluster scripts/pg-test-cluster.sh starts runs with fsync and ' +
+      'synchronous_commit off; on it, commits skip the disk flush DuckDB ' +
+      'always pays. Shown for ' +
+      'orientation and not gated: whether a server is configured differs ' +
+      'between machines. Every statement here is a network round trip ' +
+      'to a server process, where SQLite and DuckDB run in this process.',
+    '',
+    table(['operation', 'jobs/s', 'spread'], rows),
+    '',
+    table(
+      ['', ...Object.keys(pg.sizes)],
+      [['jobs per round', ...Object.values(pg.sizes)]],
+    ),
+  ];
 }
 
 /** Median of store/raw taken round by round (samples are in round order). */
