@@ -24,6 +24,7 @@ import {
   type DagRunResult,
 } from '../src/dag/index.js';
 import { InvalidOptionError } from '../src/queue/errors.js';
+import { storeFactories } from './helpers/stores.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 
 /** Executions per task name, across every test in this file. */
@@ -463,3 +464,66 @@ describe('callback form', () => {
     expect(countRows('jobs')).toBe(0);
   });
 });
+
+// The same DAG through DuckQueue and a Worker on every store that keeps
+// DAG runs (PostgreSQL when DUCKQUEUE_PG_URL is set).
+for (const factory of storeFactories) {
+  const unavailable = factory.unavailable ? await factory.unavailable() : null;
+  const title = `a failing diamond on the ${factory.name} store`;
+  describe.skipIf(unavailable !== null)(
+    unavailable ? `${title} (${unavailable})` : title,
+    () => {
+      it('runs, skips and reports like on SQLite', async () => {
+        const store = await factory.create(tempDir());
+        const sq = await DuckQueue.open(factory.name, {
+          store,
+          serialization: 'json',
+        });
+        try {
+          const run = await sq.dag('per-store', (dag) => {
+            dag.task(constant, { name: 'a', args: ['A'] });
+            dag.task(boom, {
+              name: 'b',
+              args: ['b broke'],
+              dependsOn: 'a',
+              maxAttempts: 1,
+            });
+            dag.task(joinAll, { name: 'c', dependsOn: 'a' });
+            dag.task(statusOf, {
+              name: 'anyOf',
+              dependsOn: ['b', 'c'],
+              dependencyMode: 'any',
+            });
+            dag.task(statusOf, { name: 'allOf', dependsOn: ['b', 'c'] });
+          });
+          const worker = new Worker(sq, { concurrency: 2, pollMs: 5 });
+          const running = worker.run();
+          const result = await run.wait({ timeoutMs: 60_000, pollMs: 20 });
+          await worker.stop();
+          await running;
+          expect(result.state).toBe('failed');
+          expect(result.failures).toEqual([
+            {
+              node: 'b',
+              error: expect.objectContaining({ message: 'b broke' }),
+            },
+          ]);
+          expect(result.nodes.c).toMatchObject({ result: { a: 'A' } });
+          expect(result.nodes.anyOf).toMatchObject({ status: 'done' });
+          expect(result.nodes.allOf).toEqual({
+            status: 'skipped',
+            because: 'b',
+          });
+          expect(await (await sq.dagRun(run.id)).status()).toMatchObject({
+            state: 'failed',
+            done: 3,
+            failed: 1,
+            skipped: 1,
+          });
+        } finally {
+          await sq.close();
+        }
+      });
+    },
+  );
+}
