@@ -61,6 +61,14 @@ describe('TypeScript modules run through tsx', () => {
     expect(report.tsClassByReference).toEqual({ first: 'a', exportName: 'Shelf' });
   });
 
+  it('finds a factory-made function through the exported binding holding it', () => {
+    expect(report.factoryExport).toEqual({
+      exportName: 'triple',
+      sameFunction: true,
+      result: 15,
+    });
+  });
+
   it('load by source: a new function with the same behaviour', () => {
     expect(report.tsBySource).toEqual({ format: 'source', sameFunction: false, result: 3 });
   });

@@ -107,11 +107,34 @@ function locateUncached(fn: Function, root: string): ExportRef {
     }
     throw refuse('fn', `${label(fn)} (${where}) is not in module.exports`);
   }
-  return fromModuleSource(fn, facts.location, url, moduleId, where);
+  return fromModuleSource(fn, facts.scopesId, facts.location, url, moduleId, where);
+}
+
+/**
+ * A function made by a factory (`export const handler = wrap(run)`) is
+ * not at an exported location, but an exported binding of the module it
+ * was made in may hold it: read that module's bindings and compare.
+ */
+function exportHoldingValue(
+  fn: Function,
+  scopesId: string | undefined,
+  localExports: Map<string, string[]>,
+): string | undefined {
+  if (!scopesId || localExports.size === 0) return undefined;
+  const inspector = getInspector();
+  const moduleScope = inspector.scopeChain(scopesId).find((s) => s.type === 'module');
+  if (!moduleScope) return undefined;
+  const candidates = inspector
+    .ownProperties(moduleScope.objectId)
+    .filter((v) => localExports.has(v.name) && v.value.type === 'function');
+  const values = inspector.values(candidates.map((c) => c.value));
+  const at = values.findIndex((v) => v === fn);
+  return at < 0 ? undefined : localExports.get(candidates[at]!.name)![0];
 }
 
 function fromModuleSource(
   fn: Function,
+  scopesId: string | undefined,
   location: SourceLocation,
   url: string,
   moduleId: string,
@@ -125,6 +148,8 @@ function fromModuleSource(
   const site = script.functionAt(script.offsetOf(location.line, location.column));
   const names = site && script.exports().get(site.node);
   if (names) return { module: moduleId, exportName: names[0]! };
+  const byValue = exportHoldingValue(fn, scopesId, script.localExports());
+  if (byValue) return { module: moduleId, exportName: byValue };
   const kind =
     site?.node.type === 'ArrowFunctionExpression' ? 'arrow function' : label(fn);
   if (site && site.ancestors.some(isFunctionLike)) {

@@ -41,6 +41,7 @@ export class ParsedScript {
   readonly isModule: boolean;
   private readonly lineStarts: number[];
   private exportTable?: Map<AnyNode, string[]>;
+  private localExportTable?: Map<string, string[]>;
   private importTable?: Map<string, ImportBinding>;
 
   constructor(
@@ -84,6 +85,12 @@ export class ParsedScript {
   exports(): Map<AnyNode, string[]> {
     this.exportTable ??= this.isModule ? collectExports(this.ast) : new Map();
     return this.exportTable;
+  }
+
+  /** Top-level local names mapped to the names they are exported as. */
+  localExports(): Map<string, string[]> {
+    this.localExportTable ??= this.isModule ? collectLocalExports(this.ast) : new Map();
+    return this.localExportTable;
   }
 
   /** Local names bound by import declarations or top-level require(). */
@@ -202,6 +209,35 @@ function collectExports(program: AnyNode): Map<AnyNode, string[]> {
       const decl = unwrapKeepName(statement.declaration)!;
       if (isFunctionLike(decl)) add(decl, 'default');
       else if (decl.type === 'Identifier') add(topLevel.get(decl.name), 'default');
+    }
+  }
+  return table;
+}
+
+function collectLocalExports(program: AnyNode): Map<string, string[]> {
+  const table = new Map<string, string[]>();
+  const add = (local: string, exported: string) => {
+    const names = table.get(local) ?? [];
+    if (!names.includes(exported)) names.push(exported);
+    table.set(local, names);
+  };
+  for (const statement of program.body as AnyNode[]) {
+    if (statement.type === 'ExportNamedDeclaration' && !statement.source) {
+      const decl = statement.declaration;
+      if (decl?.id) add(decl.id.name, decl.id.name);
+      if (decl?.type === 'VariableDeclaration') {
+        for (const d of decl.declarations as AnyNode[]) {
+          if (d.id.type === 'Identifier') add(d.id.name, d.id.name);
+        }
+      }
+      for (const sp of (statement.specifiers ?? []) as AnyNode[]) {
+        add(nameOf(sp.local), nameOf(sp.exported));
+      }
+    } else if (
+      statement.type === 'ExportDefaultDeclaration' &&
+      statement.declaration.type === 'Identifier'
+    ) {
+      add(statement.declaration.name, 'default');
     }
   }
   return table;
