@@ -26,6 +26,7 @@ import {
 } from './storage/drivers.js';
 import { renderStoragePage, type StorageData } from './storage/page.js';
 import { measurePostgres } from './storage/postgres.js';
+import { measurePostgresScaling } from './storage/postgres-scaling.js';
 import {
   JobSource,
   QUEUE,
@@ -353,6 +354,7 @@ const suite = defineSuite({
       durability: [],
       disk: [],
       postgres: '',
+      postgresScaling: '',
     };
     const jobs = new JobSource(payloads().small);
     for (const backend of BACKENDS) {
@@ -368,6 +370,9 @@ const suite = defineSuite({
       jobs,
       (task) => ctx.progress(task),
     );
+    const scaling = await measurePostgresScaling(ctx, payloads().small);
+    metrics.push(...scaling.metrics);
+    data.postgresScaling = scaling.markdown;
     return { metrics, data, markdown: renderStoragePage(metrics, data) };
   },
 });

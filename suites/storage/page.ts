@@ -54,6 +54,8 @@ export interface StorageData {
   }[];
   /** Rates through the PostgreSQL store, or why it was not measured. */
   postgres: string | PostgresRates;
+  /** Worker-process scaling section (suites/storage/postgres-scaling.ts). */
+  postgresScaling: string;
 }
 
 const STORE_TITLES: Record<string, string> = {
@@ -300,6 +302,10 @@ export function renderStoragePage(metrics: Metric[], data: StorageData): string 
 
   out.push('', '## PostgreSQL', '');
   out.push(...postgresSection(data));
+  // Without a server both parts say so; once is enough.
+  if (data.postgresScaling && typeof data.postgres !== 'string') {
+    out.push('', '### Worker processes', '', data.postgresScaling);
+  }
 
   out.push('', '## How this was measured', '');
   out.push(
