@@ -446,7 +446,12 @@ describe.skipIf(!PG_URL)('postgres store: lost connections', () => {
       // The repeat finds nothing: the only job is held by the lost claim.
       expect(await claiming).toBeNull();
       expect(lost.length).toBeGreaterThan(0);
-      const lapse = { name: 'ClaimExpiredError', message: 'lapsed', stack: null, value: null };
+      const lapse = {
+        name: 'ClaimExpiredError',
+        message: 'lapsed',
+        stack: null,
+        value: null,
+      };
       expect(
         await store.recoverExpired({ now: T0 + VT, error: lapse }),
       ).toEqual({ requeued: 1, dead: 0 });
@@ -475,7 +480,8 @@ describe.skipIf(!PG_URL)('postgres store: lost connections', () => {
       relay.cutAll();
       expect(await acking).toBe(true);
       // Another claim's ack is still refused.
-      expect(await store.ack(id, null, T0 + 2, { workerId: 'w9', attempt: 1 })).toBe(false);
+      const other = { workerId: 'w9', attempt: 1 };
+      expect(await store.ack(id, null, T0 + 2, other)).toBe(false);
     });
 
     it('recognises its own batch ack on the repeat', async () => {

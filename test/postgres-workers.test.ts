@@ -94,7 +94,7 @@ describe.skipIf(!PG_URL)('postgres: workers in several processes', () => {
     ).toEqual({ a: 1 });
   }, 240_000);
 
-  it('recovers the claims of a worker killed with SIGKILL; every job done exactly once', async () => {
+  it('recovers a SIGKILLed worker\'s claims; each job done once', async () => {
     store = await prepare();
     const s = store.schema;
     children = Array.from({ length: WORKERS }, (_, i) =>

@@ -91,7 +91,9 @@ function statements(schema: string, notify: boolean) {
   const jobs = `${schema}.jobs`;
   // pg_notify returns void; with notifications off the column is NULL.
   const notifyQueue = (queue: string) =>
-    notify ? `pg_notify('${NOTIFY_CHANNEL}', '${schema}/' || ${queue})` : 'NULL';
+    notify
+      ? `pg_notify('${NOTIFY_CHANNEL}', '${schema}/' || ${queue})`
+      : 'NULL';
   return {
     jobs,
     insert: `INSERT INTO ${jobs} (queue, status, payload, format, fn_name,
@@ -447,7 +449,11 @@ export class PostgresStore extends EventEmitter implements Store {
       for (const r of rows) out[wanted.get(r.id)!] = true;
     };
     try {
-      mark((await this.pool.query<{ id: string }>(this.sql.ackMany, params)).rows);
+      const first = await this.pool.query<{ id: string }>(
+        this.sql.ackMany,
+        params,
+      );
+      mark(first.rows);
       return out;
     } catch (err) {
       if (!isConnectionLost(err)) throw err;

@@ -132,7 +132,10 @@ export function resolvePostgresOptions(
   }
   const notify = options.notify ?? POSTGRES_DEFAULTS.notify;
   if (typeof notify !== 'boolean') {
-    throw new PostgresOptionError('notify', `expected true or false, got ${String(notify)}`);
+    throw new PostgresOptionError(
+      'notify',
+      `expected true or false, got ${String(notify)}`,
+    );
   }
   const applicationName =
     options.applicationName ?? POSTGRES_DEFAULTS.applicationName;
@@ -144,7 +147,10 @@ export function resolvePostgresOptions(
   }
   const migrations = options.migrations ?? [];
   if (!Array.isArray(migrations)) {
-    throw new PostgresOptionError('migrations', 'expected an array of { name, sql }');
+    throw new PostgresOptionError(
+      'migrations',
+      'expected an array of { name, sql }',
+    );
   }
   return {
     connectionString,
