@@ -334,11 +334,11 @@ for (const factory of storeFactories) {
       expect((await store.getJob(id, now))!.status).toBe('done');
     });
 
-    it('fans out to 1,000 nodes (DuckDB: 200) in one ack and fans back in', async () => {
+    it('fans out to 1,000 nodes (DuckDB: 100) in one ack and fans back in', async () => {
       // DuckDB pays about a millisecond per statement and each ack into
       // the fan-in is its own transaction; a narrower fan keeps this file
       // fast while checking the same logic.
-      const width = factory.name === 'duckdb' ? 200 : 1_000;
+      const width = factory.name === 'duckdb' ? 100 : 1_000;
       const specs: Spec[] = [['root']];
       for (let i = 0; i < width; i++) specs.push([`leaf${i}`, ['root']]);
       specs.push(['sink', specs.slice(1).map(([name]) => name)]);
