@@ -25,6 +25,8 @@ export interface BenchCliOptions {
   /** Output folder; default reports/ (full) or reports/quick/ (quick). */
   out: string;
   list: boolean;
+  /** Re-render the pages from <out>/results.json without measuring. */
+  reportOnly: boolean;
   help: boolean;
 }
 
@@ -41,7 +43,8 @@ export const USAGE = `usage: duckqueue bench [--quick] [--suite a,b] [--out DIR]
   --suite a,b    run only these suites (default: every file in suites/)
   --out DIR      where results.json and the .md pages go
                  (default: reports/ for a full run, reports/quick/ for quick)
-  --list         print the available suites and exit`;
+  --list         print the available suites and exit
+  --report-only  re-render the .md pages from DIR/results.json, measure nothing`;
 
 export function defaultOutDir(mode: BenchMode): string {
   return path.join(
@@ -56,6 +59,7 @@ export function parseBenchArgs(argv: string[]): BenchCliOptions {
   const suites: string[] = [];
   let out: string | undefined;
   let list = false;
+  let reportOnly = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -84,6 +88,9 @@ export function parseBenchArgs(argv: string[]): BenchCliOptions {
       case '--list':
         list = true;
         break;
+      case '--report-only':
+        reportOnly = true;
+        break;
       case '--help':
       case '-h':
         help = true;
@@ -91,7 +98,7 @@ export function parseBenchArgs(argv: string[]): BenchCliOptions {
       default:
         throw new BenchUsageError(
           `unknown argument '${arg}'; valid: --quick, --full, --suite, ` +
-            '--out, --list, --help',
+            '--out, --list, --report-only, --help',
         );
     }
   }
@@ -100,6 +107,7 @@ export function parseBenchArgs(argv: string[]): BenchCliOptions {
     suites,
     out: path.resolve(out ?? defaultOutDir(mode)),
     list,
+    reportOnly,
     help,
   };
 }
@@ -190,6 +198,30 @@ export async function runBench(options: BenchCliOptions): Promise<number> {
   return 0;
 }
 
+/** Re-renders the pages of an earlier run, e.g. after a renderer change. */
+function renderOnly(outDir: string): number {
+  const file = path.join(outDir, 'results.json');
+  if (!existsSync(file)) {
+    console.error(
+      `duckqueue bench: ${file} does not exist; run the bench first ` +
+        '(or point --out at the folder that holds results.json)',
+    );
+    return 2;
+  }
+  const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  if (results.schemaVersion !== RESULTS_SCHEMA_VERSION) {
+    console.error(
+      `duckqueue bench: ${file} has schemaVersion ${results.schemaVersion}, ` +
+        `this renderer reads ${RESULTS_SCHEMA_VERSION}; run the bench again`,
+    );
+    return 2;
+  }
+  const pages = renderReports(results, outDir);
+  console.log(summaryTable(results.suites));
+  console.log(`re-rendered ${pages.length} pages in ${outDir}`);
+  return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
   let options: BenchCliOptions;
   try {
@@ -209,6 +241,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const s of discoverSuites()) console.log(`${s.name}\t${s.title}`);
     return 0;
   }
+  if (options.reportOnly) return renderOnly(options.out);
   try {
     return await runBench(options);
   } catch (error) {

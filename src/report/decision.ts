@@ -105,8 +105,10 @@ function securityCell(ctx: Context, backend: string): string {
   const security = findSuite(ctx.results, 'security');
   const note =
     security?.status === 'ok'
-      ? ' — see [security.md](security.md)'
-      : ' — not measured (security suite not available yet)';
+      ? ' — attacks measured in [security.md](security.md)'
+      : security
+        ? ` — security suite ${security.status} in this run`
+        : ' — security suite not in this run';
   return `${LOAD_RISK[backend] ?? '—'}${note}`;
 }
 
@@ -125,9 +127,13 @@ function tradeOffTable(ctx: Context): string {
         const n = sizeOf(ctx, b.id, s);
         return n === undefined ? 'refused' : formatBytes(n);
       });
+      const speedRows = (ctx.speed?.data as SpeedData | undefined)?.functionRows;
       const times = ['moduleFunction', 'lambda', 'closure3'].map((s) => {
         const m = serializeTiming(ctx, b.id, s);
-        return m ? formatNs(m.stats.median) : 'refused';
+        if (m) return formatNs(m.stats.median);
+        const row = speedRows?.find((r) => r.backend === b.id && r.shape === s);
+        if (row?.status === 'works') return 'not timed';
+        return row?.status ?? '—';
       });
       const flex = [capabilityCounts(ctx, b.id), speedShapes(ctx, b.id)]
         .filter(Boolean)
