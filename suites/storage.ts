@@ -111,7 +111,7 @@ const SETTINGS: Record<
     tableSizes: [1_000, 10_000, 100_000],
     scalingClaims: { sqlite: 2000, duckdb: 60 },
     batchSizes: [10, 100, 1000, 10_000],
-    batchJobs: { sqlite: 50_000, duckdb: 20_000 },
+    batchJobs: { sqlite: 50_000, duckdb: 5_000 },
     diskJobs: 10_000,
     durabilityJobs: 300,
     postgres: {

@@ -47,6 +47,13 @@ function job(fnName: string): NewJobRow {
   };
 }
 
+const claimAt = (now: number) => ({
+  queue: 'default',
+  workerId: 'w',
+  now,
+  visibilityTimeoutMs: 1000,
+});
+
 /** Start the fixture process; lines arrive parsed, in order. */
 function startChild(mode: 'open' | 'hold', file: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, mode, file], {
@@ -143,8 +150,8 @@ describe('duckdb store: stores in one process', () => {
     const id = await a.enqueue(job('shared'));
     expect((await b.getJob(id, T0))?.fnName).toBe('shared');
     const claimed = await Promise.all([
-      a.claimMany({ queue: 'default', workerId: 'a', now: T0, visibilityTimeoutMs: 1 }, 5),
-      b.claimMany({ queue: 'default', workerId: 'b', now: T0, visibilityTimeoutMs: 1 }, 5),
+      a.claimMany({ ...claimAt(T0), workerId: 'a' }, 5),
+      b.claimMany({ ...claimAt(T0), workerId: 'b' }, 5),
     ]);
     expect(claimed.flat().map((j) => j.id)).toEqual([id]);
     await a.close();
@@ -174,7 +181,7 @@ describe('duckdb store: stores in one process', () => {
 });
 
 describe('duckdb store: ackMany', () => {
-  const claimReq = { queue: 'default', workerId: 'w', now: T0, visibilityTimeoutMs: 1000 };
+  const claimReq = claimAt(T0);
 
   it('acks in one call, answering per job in input order', async () => {
     const store = await openStore(join(tempDir(), 'jobs.duckdb'));

@@ -202,9 +202,11 @@ for (const kind of ['sqlite', 'duckdb'] as const) {
         await store.close();`,
       );
       const db = join(dir, kind === 'sqlite' ? 'q.db' : 'q.duckdb');
-      const filled = spawnSync(process.execPath, ['--import', 'tsx', fillScript, db], {
-        encoding: 'utf8',
-      });
+      const filled = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', fillScript, db],
+        { encoding: 'utf8' },
+      );
       expect(filled.stderr).toBe('');
 
       const cli = spawnSync(
@@ -215,7 +217,9 @@ for (const kind of ['sqlite', 'duckdb'] as const) {
       expect(cli.stderr).toBe('');
       expect(cli.status).toBe(0);
       const out = join(dir, 'q.parquet');
-      expect(cli.stdout).toContain(`exported 2 jobs (done 2) from ${db} (${kind}) to ${out}`);
+      expect(cli.stdout).toContain(
+        `exported 2 jobs (done 2) from ${db} (${kind}) to ${out}`,
+      );
       expect(statSync(out).size).toBeGreaterThan(0);
     });
   });

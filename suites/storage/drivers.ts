@@ -208,7 +208,8 @@ async function openRawDuckDB(location: string): Promise<QueueDriver> {
     async enqueueMany(jobs) {
       await c.run('BEGIN TRANSACTION');
       reserve.bindBigInt(1, BigInt(jobs.length));
-      const ids = (await reserve.runAndReadAll()).getRows().map((r) => r[0] as bigint);
+      const reserved = await reserve.runAndReadAll();
+      const ids = reserved.getRows().map((r) => r[0] as bigint);
       const a = await c.createAppender('jobs');
       for (let i = 0; i < jobs.length; i++) {
         const j = jobs[i]!;

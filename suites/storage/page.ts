@@ -104,7 +104,9 @@ export function renderStoragePage(metrics: Metric[], data: StorageData): string 
         got >= TARGETS[s]! ? 'met' : '**missed**',
       ];
     });
-  out.push(table(['target', 'required', 'measured (median)', 'result'], targetRows));
+  out.push(
+    table(['target', 'required', 'measured (median)', 'result'], targetRows),
+  );
 
   out.push('', '## Beside Queuack', '');
   out.push(
@@ -287,7 +289,15 @@ export function renderStoragePage(metrics: Metric[], data: StorageData): string 
   );
   out.push(
     table(
-      ['store', 'payload', 'payload bytes', 'jobs', 'file', 'per job', 'overhead per job'],
+      [
+        'store',
+        'payload',
+        'payload bytes',
+        'jobs',
+        'file',
+        'per job',
+        'overhead per job',
+      ],
       data.disk.map((d) => [
         title(d.store),
         d.payload,

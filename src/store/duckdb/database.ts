@@ -229,7 +229,8 @@ function translateOpenError(location: string, err: unknown): Error {
       cause: err,
     });
   }
-  if (/not a valid DuckDB database|version number|Cannot open file/i.test(message)) {
+  const unreadable = /not a valid DuckDB database|version number|Cannot open file/i;
+  if (unreadable.test(message)) {
     return new StoreFileError(location, message, { cause: err });
   }
   return err instanceof Error ? err : new Error(message);
