@@ -16,3 +16,9 @@ export {
 } from './serialize/index.js';
 export * from './serialize/errors.js';
 export type * from './serialize/types.js';
+export {
+  DEFAULT_DENY_NAMES,
+  SignatureError,
+  SigningKeyError,
+} from './serialize/policy.js';
+export type { PolicyOptions, SigningKeyInput } from './serialize/policy.js';
