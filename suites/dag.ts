@@ -8,10 +8,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { noopJob } from '../src/bench/jobs.js';
-import { measureThroughputAgainst, type BatchOperation } from '../src/bench/measure.js';
+import {
+  measureThroughputAgainst,
+  type BatchOperation,
+} from '../src/bench/measure.js';
 import { exact } from '../src/bench/metrics.js';
 import type { Metric, TimingMetric } from '../src/bench/results.js';
-import { defineSuite, runSuiteIfMain, type SuiteOutput } from '../src/bench/suite.js';
+import {
+  defineSuite,
+  runSuiteIfMain,
+  type SuiteOutput,
+} from '../src/bench/suite.js';
 // Types only: loaded in run(), so a missing module fails with a reason.
 import type { DuckQueue } from '../src/queue/queue.js';
 import type { Worker } from '../src/worker/worker.js';

@@ -16,10 +16,20 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 
 interface Child {
   proc: ChildProcess;
-  exited: Promise<{ code: number | null; signal: string | null; out: string }>;
+  exited: Promise<Exit>;
 }
 
-function start(script: string, args: string[], env: Record<string, string> = {}): Child {
+interface Exit {
+  code: number | null;
+  signal: string | null;
+  out: string;
+}
+
+function start(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Child {
   const proc = spawn(
     process.execPath,
     ['--import', 'tsx', join(FIXTURES, script), ...args],
@@ -29,14 +39,13 @@ function start(script: string, args: string[], env: Record<string, string> = {})
   let err = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: string | null; out: string }>(
-    (resolve) =>
-      proc.on('exit', (code, signal) => {
-        if (code !== 0 && signal === null) {
-          console.error(`${script} exited ${code}:\n${err}`);
-        }
-        resolve({ code, signal, out });
-      }),
+  const exited = new Promise<Exit>((resolve) =>
+    proc.on('exit', (code, signal) => {
+      if (code !== 0 && signal === null) {
+        console.error(`${script} exited ${code}:\n${err}`);
+      }
+      resolve({ code, signal, out });
+    }),
   );
   return { proc, exited };
 }
@@ -100,7 +109,7 @@ describe('DAG runs across processes', () => {
     expect(Object.values(counts).every((n) => n === 1)).toBe(true);
   });
 
-  it('finishes a run after its worker is SIGKILLed, without re-running done tasks', async () => {
+  it('survives a SIGKILLed worker without re-running done tasks', async () => {
     const dir = tempDir();
     const db = join(dir, 'restart.db');
     const log = join(dir, 'starts.log');
@@ -165,7 +174,10 @@ describe('DAG tasks and the serializer', () => {
       cause: 'NotSerializableError',
     });
     expect(refused.message).toMatch(
-      /^task 'double' in DAG 'lambdas' cannot be stored with the 'v8' serializer: fn cannot be serialized: arrow function .*use 'source'/,
+      new RegExp(
+        "^task 'double' in DAG 'lambdas' cannot be stored with the 'v8' " +
+          "serializer: fn cannot be serialized: arrow function .*use 'source'",
+      ),
     );
     const q = await DuckQueue.open(db, { serialization: 'json' });
     expect((await q.stats()).pending).toBe(0);

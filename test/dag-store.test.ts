@@ -200,7 +200,12 @@ for (const factory of storeFactories) {
     });
 
     it("starts an 'any' node on its first done upstream", async () => {
-      const run = runOf([['x'], ['y'], ['join', ['x', 'y'], 'any'], ['after', ['join']]]);
+      const run = runOf([
+        ['x'],
+        ['y'],
+        ['join', ['x', 'y'], 'any'],
+        ['after', ['join']],
+      ]);
       await dag.createRun(run);
       const roots = await claimAll();
       await fail(roots.get('x')!);
@@ -258,7 +263,7 @@ for (const factory of storeFactories) {
       });
     });
 
-    it('keeps a node queued through retries; only the last attempt settles', async () => {
+    it('keeps a node queued through retries; the last attempt settles', async () => {
       const run = runOf([['a'], ['b', ['a']]], 2);
       await dag.createRun(run);
       const a = (await claimAll()).get('a')!;
@@ -334,7 +339,7 @@ for (const factory of storeFactories) {
       expect((await store.getJob(id, now))!.status).toBe('done');
     });
 
-    it('fans out to 1,000 nodes (DuckDB: 100) in one ack and fans back in', async () => {
+    it('fans out to 1,000 nodes (DuckDB: 100) and back in', async () => {
       // DuckDB pays about a millisecond per statement and each ack into
       // the fan-in is its own transaction; a narrower fan keeps this file
       // fast while checking the same logic.

@@ -203,7 +203,7 @@ describe('running DAGs', () => {
     expect(stats.done).toBe(width + 2);
   });
 
-  it('skips the downstream of a failure and says which node failed and why', async () => {
+  it('skips what follows a failure and says which node failed and why', async () => {
     runs.clear();
     const dag = q.dag('failing');
     dag.task(constant, { name: 'a', args: ['a'] });
@@ -404,7 +404,10 @@ describe('validation at submit', () => {
       expect(e.node).toBe('adder');
       expect(e.serializer).toBe('json');
       expect(e.message).toMatch(
-        /^task 'adder' in DAG 'unregistered' cannot be stored with the 'json' serializer: /,
+        new RegExp(
+          "^task 'adder' in DAG 'unregistered' cannot be stored with the " +
+            "'json' serializer: ",
+        ),
       );
       expect(e.cause).toBeInstanceOf(Error);
     }
