@@ -53,14 +53,14 @@ const SETTINGS: Record<BenchMode, BenchSettings> = {
   },
   full: {
     mode: 'full',
-    timing: { rounds: 20, roundTimeMs: 40, minIterations: 10, warmupMs: 100 },
+    timing: { rounds: 20, roundTimeMs: 30, minIterations: 5, warmupMs: 100 },
     speedPayloads: 'all',
     timeEveryPulumiShape: true,
     queueJobs: 5_000,
     queueRounds: 10,
     queueDuckdbJobs: 300,
-    pythonNumber: 20_000,
-    pythonRepeat: 21,
+    pythonNumber: 10_000,
+    pythonRepeat: 15,
     suiteTimeoutMs: 600_000,
   },
 };
