@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
+import {
+  makeBaseline,
+  NondeterministicMetricError,
+  type Provenance,
+} from '../src/bench/baseline.js';
+import { median } from '../src/bench/compare-stats.js';
 import { compareResults, type GateRow } from '../src/bench/gate.js';
 import {
   DEFAULT_GATE_OPTIONS,
@@ -66,7 +72,8 @@ describe('gate: timing ratios', () => {
     );
     expect(row.ratio!.pWorse).toBeLessThan(0.01);
     expect(row.verdict).toBe('ok');
-    expect(row.note).toMatch(/below the 10\.0% floor/);
+    expect(row.ratio!.failsAbove).toBe(0.1);
+    expect(row.note).toMatch(/fails above \+10\.0%/);
   });
 
   it('passes a large median shift that the samples do not support', () => {
@@ -238,5 +245,98 @@ describe('gate: metrics that come and go', () => {
     );
     expect(report.passed).toBe(true);
     expect(report.rows.map((r) => r.id)).toEqual([ID]);
+  });
+});
+
+const provenance: Provenance = {
+  reason: 'test',
+  recordedBy: 'test',
+  email: null,
+  host: 'test',
+  gitSha: null,
+  gitDirty: null,
+  date: '2025-01-01T00:00:00.000Z',
+  command: 'test',
+};
+
+/** K runs of one metric; run k's rounds centre on centres[k]. */
+function baselineOfRuns(id: string, centres: number[], spread = 0.03) {
+  return makeBaseline(
+    centres.map((c, k) =>
+      results([suite('speed', [timing(id, noisy(c, spread, 8, 50 + k))])]),
+    ),
+    provenance,
+  );
+}
+
+describe('gate: baselines with several runs', () => {
+  it('pools samples and keeps each run median', () => {
+    const base = baselineOfRuns(ID, [2.0, 2.1, 1.9]);
+    const metric = base.suites[0]!.metrics[0]!;
+    expect(metric.kind === 'timing' && metric.ratio!.samples).toHaveLength(24);
+    expect(base.baseline.runs).toBe(3);
+    const medians = base.baseline.ratioRunMedians[ID]!;
+    expect(medians).toHaveLength(3);
+    expect(medians[1]).toBeCloseTo(median(noisy(2.1, 0.03, 8, 51)), 12);
+  });
+
+  it('refuses runs that disagree on an exact metric', () => {
+    const a = results([suite('size', [exact('size.source.lambda', 412)])]);
+    const b = results([suite('size', [exact('size.source.lambda', 413)])]);
+    expect(() => makeBaseline([a, b], provenance)).toThrow(
+      NondeterministicMetricError,
+    );
+  });
+
+  it('passes a shift that separate runs of unchanged code also show', () => {
+    // Each run is tight inside, but runs differ by up to 15%: a +18% run
+    // is significant on rounds alone and still only process luck.
+    const base = baselineOfRuns(ID, [2.0, 2.3, 1.95, 2.2, 2.05, 1.9]);
+    const report = compareResults(
+      base,
+      results([suite('speed', [timing(ID, noisy(2.45, 0.03, 8, 9))])]),
+      options(),
+    );
+    const row = report.rows[0]!;
+    expect(row.ratio!.slowdown).toBeGreaterThan(0.1);
+    expect(row.ratio!.pWorse).toBeLessThan(0.01);
+    expect(row.ratio!.pRunWorse).toBeGreaterThan(row.ratio!.runAlpha!);
+    expect(row.ratio!.failsAbove).toBeGreaterThan(0.18);
+    expect(row.verdict).toBe('ok');
+    expect(row.note).toMatch(/within noise/);
+  });
+
+  it('fails a slowdown beyond what steady runs predict', () => {
+    const base = baselineOfRuns(ID, [2.0, 2.02, 1.98, 2.01, 1.99, 2.0]);
+    const report = compareResults(
+      base,
+      results([suite('speed', [timing(ID, noisy(2.5, 0.03, 8, 9))])]),
+      options(),
+    );
+    const row = report.rows[0]!;
+    expect(row.verdict).toBe('regressed');
+    expect(row.ratio!.baselineRuns).toBe(6);
+    expect(row.ratio!.pRunWorse).toBeLessThan(row.ratio!.runAlpha!);
+    expect(row.ratio!.failsAbove).toBe(0.1);
+  });
+
+  it('divides alpha by the number of gated metrics for the run test', () => {
+    const ids = ['speed.a', 'speed.b', 'speed.c', 'speed.data.x'];
+    const runs = [2.0, 2.1, 1.9, 2.05].map((c, k) =>
+      results([suite('speed', ids.map((id) => timing(id, noisy(c, 0.03, 8, k))))]),
+    );
+    const current = results([
+      suite('speed', ids.map((id) => timing(id, noisy(2.0, 0.03, 8, 99)))),
+    ]);
+    const report = compareResults(
+      makeBaseline(runs, provenance),
+      current,
+      options({ informational: ['speed.data.'] }),
+    );
+    expect(report.gatedTimingMetrics).toBe(3);
+    expect(report.rows[0]!.ratio!.runAlpha).toBeCloseTo(0.01 / 3, 12);
+    const info = report.rows.find((r) => r.id === 'speed.data.x')!;
+    expect(info.verdict).toBe('info');
+    expect(info.note).toMatch(/informational/);
   });
 });

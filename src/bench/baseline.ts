@@ -8,7 +8,9 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { Results } from './results.js';
+import { median } from './compare-stats.js';
+import type { Metric, Results, TimingMetric } from './results.js';
+import { summarize } from './stats.js';
 
 export interface BaselineRecord {
   /** Why the baseline was (re-)recorded, in the recorder's words. */
@@ -25,9 +27,38 @@ export interface BaselineRecord {
   date: string;
   /** The command that produced the measured run. */
   command: string;
+  /**
+   * How many separate benchmark processes the timing metrics come from.
+   * Their ratio samples are pooled in the metrics; the per-run medians
+   * below let the gate tell run-to-run noise from a real change.
+   */
+  runs: number;
+  /** Metric id -> median ratio of each run, in run order. */
+  ratioRunMedians: Record<string, number[]>;
 }
 
 export type Baseline = Results & { baseline: BaselineRecord };
+
+/** Who, where, when and why: the part of the record known before merging. */
+export type Provenance = Omit<BaselineRecord, 'runs' | 'ratioRunMedians'>;
+
+/** Two runs of the same code disagree on a value that must be fixed. */
+export class NondeterministicMetricError extends Error {
+  override readonly name = 'NondeterministicMetricError';
+  constructor(
+    readonly metricId: string,
+    first: unknown,
+    later: unknown,
+    run: number,
+  ) {
+    super(
+      `exact metric '${metricId}' is ${JSON.stringify(first)} in run 1 but ` +
+        `${JSON.stringify(later)} in run ${run} of the same code; the gate ` +
+        'would fail at random. Make the suite produce a fixed value, or ' +
+        'report it as a timing metric',
+    );
+  }
+}
 
 export class BaselineReasonError extends Error {
   override readonly name = 'BaselineReasonError';
@@ -44,7 +75,7 @@ export function collectBaselineRecord(
   reason: string,
   command: string,
   cwd = process.cwd(),
-): BaselineRecord {
+): Provenance {
   if (reason.trim() === '') throw new BaselineReasonError();
   const git = (args: string[]): string | null => {
     try {
@@ -73,8 +104,63 @@ export function collectBaselineRecord(
   };
 }
 
-export function makeBaseline(results: Results, record: BaselineRecord): Baseline {
-  return { ...results, baseline: record };
+/**
+ * Merges one or more quick runs of the same code into a baseline. The
+ * first run supplies every suite; later runs (usually only the suites with
+ * gated timing metrics) add their ratio samples and per-run medians, and
+ * must agree with the first on every exact metric they share.
+ */
+export function makeBaseline(runs: Results[], provenance: Provenance): Baseline {
+  if (runs.length === 0) {
+    throw new RangeError('makeBaseline needs at least one run');
+  }
+  const first = structuredClone(runs[0]!);
+  const byId = new Map<string, Metric>();
+  for (const suite of first.suites) {
+    for (const metric of suite.metrics) byId.set(metric.id, metric);
+  }
+  const ratioRunMedians: Record<string, number[]> = {};
+  const pooled = new Map<string, { samples: number[]; ratios: number[] }>();
+  runs.forEach((run, index) => {
+    for (const suite of run.suites) {
+      for (const metric of suite.metrics) {
+        const kept = byId.get(metric.id);
+        if (!kept) continue;
+        if (kept.kind === 'exact' || metric.kind === 'exact') {
+          const a = kept.kind === 'exact' ? kept.value : kept.kind;
+          const b = metric.kind === 'exact' ? metric.value : metric.kind;
+          if (a !== b) {
+            throw new NondeterministicMetricError(metric.id, a, b, index + 1);
+          }
+          continue;
+        }
+        if (!kept.ratio || !metric.ratio || kept.ratio.to !== metric.ratio.to) {
+          continue;
+        }
+        (ratioRunMedians[metric.id] ??= []).push(median(metric.ratio.samples));
+        const pool = pooled.get(metric.id) ?? { samples: [], ratios: [] };
+        pool.samples.push(...metric.samples);
+        pool.ratios.push(...metric.ratio.samples);
+        pooled.set(metric.id, pool);
+      }
+    }
+  });
+  if (runs.length > 1) {
+    for (const [id, pool] of pooled) {
+      const metric = byId.get(id) as TimingMetric;
+      metric.samples = pool.samples;
+      metric.stats = summarize(pool.samples, id);
+      metric.ratio = {
+        to: metric.ratio!.to,
+        samples: pool.ratios,
+        stats: summarize(pool.ratios, `${id} ratio`),
+      };
+    }
+  }
+  return {
+    ...first,
+    baseline: { ...provenance, runs: runs.length, ratioRunMedians },
+  };
 }
 
 /** Writes atomically so a crash never leaves half a baseline behind. */

@@ -186,3 +186,112 @@ function erfc(x: number): number {
   const r = t * Math.exp(poly);
   return x >= 0 ? r : 2 - r;
 }
+
+/**
+ * One-sided prediction test for a single new run against K earlier runs:
+ * how likely a run at least `value` is if it came from the same normal
+ * distribution as `previous` (Student t with K - 1 degrees of freedom and
+ * the prediction-interval scale sd * sqrt(1 + 1/K)). Needs K >= 2.
+ */
+export function predictionPGreater(
+  value: number,
+  previous: readonly number[],
+): number {
+  const k = previous.length;
+  if (k < 2) {
+    throw new RangeError(`predictionPGreater needs >= 2 earlier runs (got ${k})`);
+  }
+  const mean = previous.reduce((a, b) => a + b, 0) / k;
+  const variance =
+    previous.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1);
+  const scale = Math.sqrt(variance * (1 + 1 / k));
+  if (scale === 0) return value > mean ? 0 : 1;
+  return studentTUpper((value - mean) / scale, k - 1);
+}
+
+/**
+ * The smallest value above the mean of `previous` (in the same units) that
+ * predictionPGreater would call significant at `alpha`.
+ */
+export function predictionBand(previous: readonly number[], alpha: number): number {
+  const k = previous.length;
+  const mean = previous.reduce((a, b) => a + b, 0) / k;
+  const variance =
+    previous.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1);
+  const scale = Math.sqrt(variance * (1 + 1 / k));
+  return studentTQuantile(1 - alpha, k - 1) * scale;
+}
+
+/** P(T > t) for Student's t with `df` degrees of freedom. */
+export function studentTUpper(t: number, df: number): number {
+  const x = df / (df + t * t);
+  const tail = 0.5 * regularizedBeta(x, df / 2, 0.5);
+  return t >= 0 ? tail : 1 - tail;
+}
+
+/** The q-quantile of Student's t (bisection on the upper tail). */
+export function studentTQuantile(q: number, df: number): number {
+  let lo = -1e3;
+  let hi = 1e3;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (1 - studentTUpper(mid, df) < q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** Regularized incomplete beta I_x(a, b) by Lentz's continued fraction. */
+function regularizedBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(
+    logGamma(a + b) - logGamma(a) - logGamma(b) +
+      a * Math.log(x) + b * Math.log(1 - x),
+  );
+  // The fraction converges fast only below this point; use symmetry above.
+  if (x > (a + 1) / (a + b + 2)) return 1 - regularizedBeta(1 - x, b, a);
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const step = d * c;
+    h *= step;
+    if (Math.abs(step - 1) < 1e-12) break;
+  }
+  return (front * h) / a;
+}
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7). */
+function logGamma(x: number): number {
+  const coefficients = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028,
+    771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) {
+    return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  }
+  const z = x - 1;
+  let sum = coefficients[0]!;
+  for (let i = 1; i < 9; i++) sum += coefficients[i]! / (z + i);
+  const t = z + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
+}

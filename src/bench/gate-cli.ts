@@ -28,12 +28,15 @@ Compares a benchmark results.json with a baseline and exits 0 (pass),
   --current FILE        results.json of the run to judge
   --only PREFIX         compare only metric ids starting with PREFIX
                         (repeat or comma-separate for several)
-  --alpha P             significance level of the one-sided Mann-Whitney U
-                        test on ratio samples (default ${DEFAULT_GATE_OPTIONS.alpha})
+  --alpha P             significance level: of the Mann-Whitney U test on a
+                        metric's round samples, and, divided by the number
+                        of gated metrics, of the test against the baseline's
+                        separate runs (default ${DEFAULT_GATE_OPTIONS.alpha})
   --min-effect F        smallest relative slowdown of the median ratio that
                         fails, e.g. 0.1 = 10% (default ${DEFAULT_GATE_OPTIONS.minEffect})
   --config FILE         JSON file with a "gate" section holding the options
-                        above and per-prefix "overrides" (default
+                        above, per-prefix "overrides" and "informational"
+                        prefixes shown but not gated (default
                         ./${DEFAULT_CONFIG_FILE} when it exists); flags win
   --markdown-out FILE   also write the markdown report to FILE
   --json                print the report as JSON instead of markdown
@@ -124,6 +127,7 @@ function resolveOptions(flags: {
     ...fromConfig,
     overrides: fromConfig.overrides ?? [],
     only: fromConfig.only ?? [],
+    informational: fromConfig.informational ?? [],
   };
   if (flags.alpha !== undefined) {
     options.alpha = checkAlpha(numberFlag(flags.alpha), '--alpha');

@@ -3,7 +3,6 @@
 // every compared metric.
 
 import {
-  formatP,
   type GateReport,
   type GateRow,
   percent,
@@ -36,9 +35,13 @@ export function renderGateMarkdown(
     `- Current: \`${sources.current.file}\` — ${describeRun(sources.current)}`,
     `- Timing rule: a metric with a same-run ratio fails when its median ` +
       `ratio is at least ${percent(report.options.minEffect, false)} worse ` +
-      `than the baseline's AND a one-sided Mann–Whitney U test on the ` +
-      `ratio samples gives p < ${report.options.alpha}. Timing metrics ` +
-      'without a ratio are shown for information and not gated.',
+      `than the baseline's, a one-sided Mann–Whitney U test on the round ` +
+      `samples gives p < ${report.options.alpha}, and the run lies beyond ` +
+      `the baseline's ${report.baselineRuns} separate runs (one-sided ` +
+      `t prediction test on log medians, p < ${report.options.alpha} / ` +
+      `${report.gatedTimingMetrics} gated metrics). Each row says the ` +
+      'slowdown above which it fails. Timing metrics without a ratio, or ' +
+      'listed as informational, are shown and not gated.',
     '- Exact metrics (sizes, capability cells, refusal reasons) must be ' +
       'identical; re-record with `npm run bench:baseline -- --reason "..."` ' +
       'when a change is intended.',
@@ -48,6 +51,11 @@ export function renderGateMarkdown(
     if (o.minEffect !== undefined) parts.push(`minEffect ${percent(o.minEffect, false)}`);
     if (o.alpha !== undefined) parts.push(`alpha ${o.alpha}`);
     lines.push(`- Override for \`${o.prefix}*\`: ${parts.join(', ')}`);
+  }
+  if (report.options.informational.length > 0) {
+    lines.push(
+      `- Informational (not gated): ${report.options.informational.map((p) => `\`${p}*\``).join(', ')}`,
+    );
   }
   if (report.options.only.length > 0) {
     lines.push(
@@ -121,16 +129,14 @@ function side(row: GateRow, which: 'baseline' | 'current'): string {
 function formatTiming(t: TimingSide, gated: boolean): string {
   const raw = `${formatQuantity(t.median, t.unit)}`;
   if (gated && t.ratioMedian !== undefined) {
-    return `×${t.ratioMedian.toPrecision(4)} (${raw}, n=${t.ratioN})`;
+    const runs = t.runs && t.runs > 1 ? `, ${t.runs} runs` : '';
+    return `×${t.ratioMedian.toPrecision(4)} (${raw}, n=${t.ratioN}${runs})`;
   }
   return `${raw} (n=${t.n})`;
 }
 
 function change(row: GateRow): string {
-  if (row.ratio) {
-    const p = row.verdict === 'improved' ? row.ratio.pBetter : row.ratio.pWorse;
-    return `${percent(row.ratio.change)} (p=${formatP(p)})`;
-  }
+  if (row.ratio) return percent(row.ratio.change);
   const a = row.baselineTiming;
   const b = row.currentTiming;
   if (a && b && a.median !== 0) return percent(b.median / a.median - 1);

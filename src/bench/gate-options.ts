@@ -9,8 +9,11 @@ import { GateInputError } from './gate-errors.js';
 /** Thresholds for one group of metrics. */
 export interface GateThresholds {
   /**
-   * Significance level of the one-sided Mann–Whitney U test on the ratio
-   * samples. A metric can only fail when p is below it. Default 0.01.
+   * Significance level. The one-sided Mann–Whitney U test on a metric's
+   * round samples must give p below it, and the run-level prediction test
+   * p below alpha / (number of gated metrics), so the whole gate raises a
+   * false alarm on unchanged code at most about alpha of the time.
+   * Default 0.01.
    */
   alpha: number;
   /**
@@ -35,6 +38,12 @@ export interface GateOptions extends GateThresholds {
   overrides: GateOverride[];
   /** Compare only metrics whose id starts with one of these. Default all. */
   only: string[];
+  /**
+   * Timing metrics whose id starts with one of these are shown but not
+   * gated, e.g. third-party libraries measured for comparison. They do
+   * not count toward the Bonferroni divisor. Default none.
+   */
+  informational: string[];
 }
 
 export const DEFAULT_GATE_OPTIONS: Readonly<GateOptions> = Object.freeze({
@@ -42,6 +51,7 @@ export const DEFAULT_GATE_OPTIONS: Readonly<GateOptions> = Object.freeze({
   minEffect: 0.1,
   overrides: [],
   only: [],
+  informational: [],
 });
 
 /** The config file read when `--config` is not given, if it exists. */
@@ -116,6 +126,9 @@ export function validateGateSection(
       case 'only':
         out.only = checkPrefixes(v, `${where}.only`);
         break;
+      case 'informational':
+        out.informational = checkPrefixes(v, `${where}.informational`);
+        break;
       case 'overrides':
         out.overrides = checkOverrides(v, `${where}.overrides`);
         break;
@@ -123,7 +136,7 @@ export function validateGateSection(
         throw new GateInputError(
           'bad-option',
           `${where}.${key} is not a gate option; known options are ` +
-            'alpha, minEffect, only and overrides',
+            'alpha, minEffect, only, informational and overrides',
         );
     }
   }

@@ -5,15 +5,26 @@
 //   equal; any change fails until the baseline is re-recorded on purpose;
 // - timing metrics with a `ratio` are judged on the ratio samples (the
 //   metric divided by a reference measured in the same round), which cancels
-//   a machine that is busier as a whole. A metric regresses only when BOTH
-//   the one-sided Mann–Whitney U test says the current ratios are larger
-//   (p < alpha) AND the median ratio moved by at least `minEffect`;
-// - timing metrics without a ratio are reported but never gated: raw times
-//   from two different moments on a shared machine are not comparable.
+//   a machine that is busier as a whole. What a ratio does not cancel is the
+//   luck of one process (JIT and GC timing), so the baseline holds several
+//   runs. A metric regresses only when ALL of these hold:
+//     1. its median ratio is at least `minEffect` worse than the baseline's;
+//     2. the one-sided Mann–Whitney U test on the round samples, current vs
+//        baseline, gives p < alpha;
+//     3. with >= 3 baseline runs: the current run lies beyond what those
+//        runs predict (one-sided Student t prediction test on log medians)
+//        at alpha divided by the number of gated metrics (Bonferroni), so
+//        that many metrics together still raise a false alarm at most
+//        `alpha` of the time;
+// - timing metrics without a ratio, or under an `informational` prefix, are
+//   shown but never gated.
 
+import type { BaselineRecord } from './baseline.js';
 import {
   mannWhitneyU,
   median,
+  predictionBand,
+  predictionPGreater,
   smallestPossibleP,
 } from './compare-stats.js';
 import {
@@ -60,15 +71,24 @@ export interface TimingSide {
   unit: TimingMetric['unit'];
   median: number;
   n: number;
+  /** The centre the gate compares against (see RatioComparison). */
   ratioMedian?: number;
   ratioN?: number;
+  /** Separate benchmark processes behind the samples (baseline only). */
+  runs?: number;
 }
 
 /** The statistics behind a gated timing verdict. */
 export interface RatioComparison {
   to: string;
   better: TimingMetric['better'];
-  /** Current median ratio / baseline median ratio - 1 (signed). */
+  /**
+   * The baseline centre: the geometric mean of the per-run median ratios
+   * when the baseline has several runs, else the median ratio.
+   */
+  baselineCentre: number;
+  currentMedian: number;
+  /** currentMedian / baselineCentre - 1 (signed). */
   change: number;
   /**
    * The change expressed as extra time per operation: equal to `change`
@@ -76,11 +96,20 @@ export interface RatioComparison {
    * ones, so that "25% slower" reads 0.25 for both.
    */
   slowdown: number;
-  /** One-sided p-value for "current is worse than baseline". */
+  /** Mann–Whitney U on round samples: p for "current is worse". */
   pWorse: number;
-  /** One-sided p-value for "current is better than baseline". */
+  /** Mann–Whitney U on round samples: p for "current is better". */
   pBetter: number;
   method: 'exact' | 'normal';
+  /** Baseline runs with their own median; the run test needs >= 3. */
+  baselineRuns: number;
+  /** Run-level prediction test p for "worse", when baselineRuns >= 3. */
+  pRunWorse?: number;
+  pRunBetter?: number;
+  /** alpha / gated metrics: the level the run test is held to. */
+  runAlpha?: number;
+  /** Smallest slowdown this metric can fail at (floor or noise band). */
+  failsAbove: number;
   thresholds: GateThresholds;
 }
 
@@ -105,6 +134,10 @@ export interface GateRow {
 
 export interface GateReport {
   passed: boolean;
+  /** Timing metrics judged statistically (the Bonferroni divisor). */
+  gatedTimingMetrics: number;
+  /** Runs behind the baseline's timing metrics (1 for a plain results file). */
+  baselineRuns: number;
   rows: GateRow[];
   failures: GateRow[];
   options: GateOptions;
@@ -119,7 +152,7 @@ interface Located {
 
 /** Compares every metric of `current` against `baseline`. */
 export function compareResults(
-  baseline: Results,
+  baseline: Results & { baseline?: Partial<BaselineRecord> },
   current: Results,
   options: GateOptions = { ...DEFAULT_GATE_OPTIONS },
 ): GateReport {
@@ -128,6 +161,23 @@ export function compareResults(
   const before = indexMetrics(baseline, selected);
   const after = indexMetrics(current, selected);
   const currentSuites = new Map(current.suites.map((s) => [s.suite, s]));
+  const runMedians = baseline.baseline?.ratioRunMedians ?? {};
+
+  const informational = (id: string): boolean =>
+    options.informational.some((p) => id.startsWith(p));
+  let gated = 0;
+  for (const [id, old] of before) {
+    const now = after.get(id)?.metric;
+    if (old.metric.kind === 'timing' && old.metric.ratio &&
+        now?.kind === 'timing' && now.ratio && !informational(id)) {
+      gated++;
+    }
+  }
+  const context: TimingContext = {
+    gated: Math.max(gated, 1),
+    informational,
+    runMedians,
+  };
 
   const rows: GateRow[] = [];
   for (const [id, old] of before) {
@@ -136,7 +186,7 @@ export function compareResults(
       rows.push(missingRow(id, old, currentSuites.get(old.suite.suite)));
       continue;
     }
-    rows.push(compareMetric(id, old, now, thresholdsFor(id, options)));
+    rows.push(compareMetric(id, old, now, thresholdsFor(id, options), context));
   }
   for (const [id, now] of after) {
     if (before.has(id)) continue;
@@ -152,11 +202,20 @@ export function compareResults(
     .map((s) => ({ suite: s.suite, status: s.status, reason: s.reason }));
   return {
     passed: failures.length === 0,
+    gatedTimingMetrics: gated,
+    baselineRuns: baseline.baseline?.runs ?? 1,
     rows,
     failures,
     options,
     unhealthySuites,
   };
+}
+
+interface TimingContext {
+  /** Number of gated timing metrics, at least 1. */
+  gated: number;
+  informational: (id: string) => boolean;
+  runMedians: Record<string, number[]>;
 }
 
 function indexMetrics(
@@ -177,6 +236,7 @@ function compareMetric(
   old: Located,
   now: Located,
   thresholds: GateThresholds,
+  context: TimingContext,
 ): GateRow {
   const a = old.metric;
   const b = now.metric;
@@ -193,7 +253,13 @@ function compareMetric(
           'deterministic value changed; if intended, re-record with ' +
             'npm run bench:baseline -- --reason "..."');
   }
-  return judgeTiming(row, a as TimingMetric, b as TimingMetric, thresholds);
+  return judgeTiming(
+    row,
+    a as TimingMetric,
+    b as TimingMetric,
+    thresholds,
+    context,
+  );
 }
 
 function judgeTiming(
@@ -201,6 +267,7 @@ function judgeTiming(
   old: TimingMetric,
   now: TimingMetric,
   thresholds: GateThresholds,
+  context: TimingContext,
 ): GateRow {
   if (!old.ratio) {
     return finish(row, 'info',
@@ -225,6 +292,10 @@ function judgeTiming(
       `direction changed from ${old.better}-is-better to ` +
         `${now.better}-is-better; re-record the baseline`);
   }
+  if (context.informational(row.id)) {
+    return finish(row, 'info',
+      'listed as informational in the gate config: shown, not gated');
+  }
 
   const nOld = old.ratio.samples.length;
   const nNow = now.ratio.samples.length;
@@ -236,46 +307,79 @@ function judgeTiming(
         'give the suite more rounds');
   }
 
-  const medianOld = median(old.ratio.samples);
-  const medianNow = median(now.ratio.samples);
-  const change = medianNow / medianOld - 1;
-  const slowdown =
-    now.better === 'lower' ? change : medianOld / medianNow - 1;
+  // Work in "log of time per op" so that worse is larger for both
+  // directions: a jobs/s ratio that halves is a time ratio that doubles.
+  const sign = now.better === 'lower' ? 1 : -1;
+  const runs = (context.runMedians[row.id] ?? []).filter((r) => r > 0);
+  const runLogs = runs.map((r) => sign * Math.log(r));
+  const centreLog = runs.length >= 2
+    ? runLogs.reduce((a, b) => a + b, 0) / runLogs.length
+    : sign * Math.log(median(old.ratio.samples));
+  const currentMedian = median(now.ratio.samples);
+  const currentLog = sign * Math.log(currentMedian);
+  const slowdown = Math.exp(currentLog - centreLog) - 1;
+  const baselineCentre = Math.exp(sign * centreLog);
   const test = mannWhitneyU(now.ratio.samples, old.ratio.samples);
-  const pWorse = now.better === 'lower' ? test.pGreater : test.pLess;
-  const pBetter = now.better === 'lower' ? test.pLess : test.pGreater;
-  row.ratio = {
+  const pWorse = sign > 0 ? test.pGreater : test.pLess;
+  const pBetter = sign > 0 ? test.pLess : test.pGreater;
+  const comparison: RatioComparison = {
     to: now.ratio.to,
     better: now.better,
-    change,
+    baselineCentre,
+    currentMedian,
+    change: currentMedian / baselineCentre - 1,
     slowdown,
     pWorse,
     pBetter,
     method: test.method,
+    baselineRuns: runs.length,
+    failsAbove: thresholds.minEffect,
     thresholds,
   };
+  row.ratio = comparison;
+  if (row.baselineTiming) {
+    row.baselineTiming.ratioMedian = baselineCentre;
+    row.baselineTiming.runs = Math.max(runs.length, 1);
+  }
+
+  let runWorse = true;
+  let runBetter = true;
+  let runText = '';
+  if (runs.length >= 3) {
+    const runAlpha = thresholds.alpha / context.gated;
+    comparison.runAlpha = runAlpha;
+    comparison.pRunWorse = predictionPGreater(currentLog, runLogs);
+    comparison.pRunBetter = predictionPGreater(
+      -currentLog,
+      runLogs.map((x) => -x),
+    );
+    const band = Math.exp(predictionBand(runLogs, runAlpha)) - 1;
+    comparison.failsAbove = Math.max(thresholds.minEffect, band);
+    runWorse = comparison.pRunWorse < runAlpha;
+    runBetter = comparison.pRunBetter < runAlpha;
+    runText = `, beyond ${runs.length} baseline runs p = ` +
+      `${formatP(comparison.pRunWorse)} (needs < ${formatP(runAlpha)})`;
+  } else {
+    runText = `; baseline has ${runs.length || 1} run(s), so run-to-run ` +
+      'noise is not accounted for: record it with --runs 3 or more';
+  }
 
   const effect = `${percent(slowdown)} time per op`;
-  const floorText = `the ${percent(thresholds.minEffect, false)} floor`;
-  if (slowdown >= thresholds.minEffect && pWorse < thresholds.alpha) {
-    return finish(row, 'regressed',
-      `${effect}, p = ${formatP(pWorse)} < ${thresholds.alpha}`);
+  const limit = `fails above ${percent(comparison.failsAbove)}`;
+  const rounds = `rounds p = ${formatP(pWorse)}`;
+  if (slowdown >= thresholds.minEffect && pWorse < thresholds.alpha && runWorse) {
+    return finish(row, 'regressed', `${effect} (${limit}); ${rounds}${runText}`);
   }
-  if (-slowdown >= thresholds.minEffect && pBetter < thresholds.alpha) {
+  if (-slowdown >= thresholds.minEffect && pBetter < thresholds.alpha &&
+      runBetter) {
     return finish(row, 'improved',
-      `${effect}, p = ${formatP(pBetter)}; re-record the baseline to ` +
-        'keep the gain');
+      `${effect}; re-record the baseline to keep the gain`);
   }
-  if (pWorse < thresholds.alpha) {
-    return finish(row, 'ok',
-      `${effect}: significant (p = ${formatP(pWorse)}) but below ${floorText}`);
+  if (slowdown >= thresholds.minEffect) {
+    return finish(row, 'ok', `${effect} but within noise (${limit}; ` +
+      `${rounds}${runs.length >= 3 ? `, runs p = ${formatP(comparison.pRunWorse!)}` : ''})`);
   }
-  if (Math.abs(slowdown) >= thresholds.minEffect) {
-    return finish(row, 'ok',
-      `${effect} but not significant (p = ` +
-        `${formatP(Math.min(pWorse, pBetter))}): noise`);
-  }
-  return finish(row, 'ok', `${effect}: within noise`);
+  return finish(row, 'ok', `${effect} (${limit})`);
 }
 
 function missingRow(
