@@ -375,3 +375,25 @@ describe('depth pre-scans', () => {
     expect(error.message).toMatch(/policy\.maxDepth: args is nested more than 10/);
   });
 });
+
+describe('Policy.checkOutgoing', () => {
+  it('refuses on write a payload workers would refuse for its size', () => {
+    const policy = resolvePolicy({ maxPayloadBytes: 100 }, root, {});
+    const encoded = {
+      format: 'json',
+      header: { fnName: 'noop', task: 'noop' },
+      body: new Uint8Array(101),
+    };
+    const error = refusal(() => policy.checkOutgoing(encoded));
+    expect(ruleOf(error)).toBe('maxPayloadBytes');
+    expect(() =>
+      policy.checkOutgoing({ ...encoded, body: new Uint8Array(100) }),
+    ).not.toThrow();
+  });
+
+  it('refuses code-carrying formats on write under strict', () => {
+    const policy = resolvePolicy({ strict: true }, root, {});
+    const source = { format: 'source', header: { fnName: 'f' }, body: new Uint8Array(1) };
+    expect(ruleOf(refusal(() => policy.checkOutgoing(source)))).toBe('strict');
+  });
+});

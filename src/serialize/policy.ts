@@ -189,6 +189,16 @@ export class Policy {
     }
     this.checkFormat(encoded.format, 'write');
     this.checkHeader(encoded.header);
+    // A job no worker would accept is refused now, not after it waited.
+    if (encoded.body.length > this.maxPayloadBytes) {
+      throw refused(
+        'maxPayloadBytes',
+        `the arguments take ${encoded.body.length} bytes, over the limit ` +
+          `of ${this.maxPayloadBytes} that workers accept`,
+        'pass large data by reference (a path or an id) instead of as an ' +
+          'argument, or raise maxPayloadBytes',
+      );
+    }
     // With an allow list, tell the producer now what a worker would refuse.
     if (this.allow && encoded.format === 'source') {
       this.checkSourceBody(v8.deserialize(encoded.body) as SourceBodyShape);
