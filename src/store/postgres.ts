@@ -18,8 +18,9 @@
 // clock running ahead recovers other workers' claims early.
 
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type pg from 'pg';
 import { isConnectionLost, clientConfig } from './postgres/connection.js';
+import { loadDriver, type PgDriver } from './postgres/driver.js';
 import {
   PostgresConnectError,
   PostgresConnectionLostError,
@@ -66,6 +67,7 @@ import { JOB_STATUSES } from './types.js';
 export {
   PostgresConnectError,
   PostgresConnectionLostError,
+  PostgresDriverMissingError,
   PostgresOptionError,
   PostgresStoreError,
 } from './postgres/errors.js';
@@ -252,12 +254,12 @@ export class PostgresStore extends EventEmitter implements Store {
   readonly dag: PostgresDagStore = new PostgresDagStore(this);
 
   /** Use openStore(): it connects and migrates before handing it out. */
-  constructor(options: ResolvedPostgresOptions) {
+  constructor(options: ResolvedPostgresOptions, driver: PgDriver) {
     super();
     this.options = options;
     this.schema = options.schema;
     this.sql = statements(options.schema, options.notify);
-    this.pool = new pg.Pool({
+    this.pool = new driver.Pool({
       ...clientConfig(options),
       max: options.poolSize,
       // An idle store must not keep a finished script alive.
@@ -268,6 +270,7 @@ export class PostgresStore extends EventEmitter implements Store {
     // the process.
     this.pool.on('error', (err) => this.connectionError(err));
     this.listener = new JobListener(
+      driver,
       clientConfig(options),
       options.schema,
       (err) => this.connectionError(err),
@@ -738,7 +741,7 @@ export async function openStore(
   options: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
   const resolved = resolvePostgresOptions(location, options);
-  const store = new PostgresStore(resolved);
+  const store = new PostgresStore(resolved, await loadDriver());
   try {
     await store.migrate();
   } catch (err) {

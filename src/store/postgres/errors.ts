@@ -61,3 +61,16 @@ export class PostgresConnectionLostError extends PostgresStoreError {
     );
   }
 }
+
+/** The 'pg' driver package is not installed next to duckqueue. */
+export class PostgresDriverMissingError extends PostgresStoreError {
+  override readonly code = 'PG_STORE_DRIVER_MISSING';
+  constructor(options?: { cause?: unknown }) {
+    super(
+      "store: 'postgres' needs the 'pg' package, which is not installed. " +
+        'Install it in your project (npm install pg@8), or use ' +
+        "store: 'sqlite' on a single machine.",
+      options,
+    );
+  }
+}

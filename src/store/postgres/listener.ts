@@ -8,7 +8,8 @@
 // missed notification only costs the caller one wait timeout, after which
 // it claims anyway.
 
-import pg from 'pg';
+import type pg from 'pg';
+import type { PgDriver } from './driver.js';
 
 export const NOTIFY_CHANNEL = 'duckqueue_jobs';
 
@@ -31,6 +32,7 @@ export class JobListener {
   private closed = false;
 
   constructor(
+    private readonly driver: PgDriver,
     private readonly config: pg.ClientConfig,
     private readonly schema: string,
     private readonly onConnectionError: (err: Error) => void,
@@ -106,7 +108,7 @@ export class JobListener {
   }
 
   private async open(): Promise<boolean> {
-    const client = new pg.Client(this.config);
+    const client = new this.driver.Client(this.config);
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, null));
     client.on('notification', (n) => this.onNotification(n.payload));
