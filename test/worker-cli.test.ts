@@ -54,13 +54,13 @@ describe('duckqueue worker', () => {
 
   it('explains bad arguments with exit code 2', async () => {
     const missing = await cli(['worker']);
-    expect(missing.code).toBe(2);
+    expect(missing.code, missing.err).toBe(2);
     expect(missing.err).toMatch(/expected one database argument[\s\S]*usage: duckqueue worker/);
     const bad = await cli(['worker', db, '--concurrency', 'many']);
-    expect(bad.code).toBe(2);
+    expect(bad.code, bad.err).toBe(2);
     expect(bad.err).toMatch(/--concurrency must be a number, got 'many'/);
     const unknown = await cli(['worker', db, '--concurency', '2']);
-    expect(unknown.code).toBe(2);
+    expect(unknown.code, unknown.err).toBe(2);
     expect(unknown.err).toMatch(/Unknown option '--concurency'/);
   });
 
