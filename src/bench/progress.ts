@@ -43,12 +43,23 @@ export function showProgress(runner: SuiteRunner, options: ProgressOptions) {
 
   const draw = (line: string): void => {
     if (live) {
-      const width = Math.max(20, (stream.columns ?? 100) - 1);
+      // Some pseudo-terminals report 0 columns; assume a normal width.
+      const columns = stream.columns > 20 ? stream.columns : 100;
+      const width = columns - 1;
       stream.write(`\r\x1b[K${line.slice(0, width)}`);
     } else {
       stream.write(`${line}\n`);
     }
   };
+
+  // On a terminal the line is redrawn every second so the estimate counts
+  // down between the suite's own progress messages.
+  let current: (() => string) | undefined;
+  if (live) {
+    setInterval(() => {
+      if (current) draw(current());
+    }, 1000).unref();
+  }
 
   runner.on('suite:start', ({ index, total, suite }) => {
     suiteStarted = performance.now();
@@ -56,28 +67,29 @@ export function showProgress(runner: SuiteRunner, options: ProgressOptions) {
     names = runner.suites.slice(index).map((s) => s.name);
     remainingAfter = names.slice(1).reduce((t, n) => t + expectedMs(n), 0);
     lastPlain = performance.now();
-    draw(
+    current = () =>
       `[${index + 1}/${total}] ${suite.name}: starting · ~` +
-        `${formatDuration(estimateLeft())} left`,
-    );
+      `${formatDuration(estimateLeft())} left`;
+    draw(current());
   });
 
   runner.on('suite:progress', (event) => {
-    const now = performance.now();
-    if (!live && now - lastPlain < plainInterval) return;
-    lastPlain = now;
     const count =
       event.taskDone !== undefined && event.taskTotal !== undefined
         ? ` (${event.taskDone}/${event.taskTotal})`
         : '';
-    draw(
+    current = () =>
       `[${event.index + 1}/${event.total}] ${event.suite.name}: ` +
-        `${event.task}${count} · ~` +
-        `${formatDuration(estimateLeft(event.taskDone, event.taskTotal))} left`,
-    );
+      `${event.task}${count} · ~` +
+      `${formatDuration(estimateLeft(event.taskDone, event.taskTotal))} left`;
+    const now = performance.now();
+    if (!live && now - lastPlain < plainInterval) return;
+    lastPlain = now;
+    draw(current());
   });
 
   runner.on('suite:end', ({ index, total, suite, result }) => {
+    current = undefined;
     if (live) stream.write('\r\x1b[K');
     stream.write(
       `[${index + 1}/${total}] ${suite.name}: ${describeEnd(result)}\n`,
