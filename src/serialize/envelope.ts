@@ -46,16 +46,22 @@ export interface OpenedEnvelope extends EnvelopeParts {
   size: number;
 }
 
+/** Signs covered bytes; may say in advance how long its output is. */
+export type EnvelopeSigner = ((covered: Uint8Array) => Uint8Array) & {
+  signatureLength?: number;
+};
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Writes an envelope. `sign`, when given, receives the bytes to cover
- * (with the signed flag already set) and returns the signature.
+ * (with the signed flag already set) and returns the signature. A signer
+ * that knows its `signatureLength` saves a copy of the whole payload.
  */
 export function encodeEnvelope(
   parts: EnvelopeParts,
-  sign?: (covered: Uint8Array) => Uint8Array,
+  sign?: EnvelopeSigner,
 ): Uint8Array {
   const tag = encoder.encode(parts.format);
   if (!TAG_PATTERN.test(parts.format) || tag.length > MAX_TAG_LENGTH) {
@@ -67,7 +73,8 @@ export function encodeEnvelope(
   const header = encoder.encode(JSON.stringify(parts.header));
   const body = parts.body;
   const unsignedLength = 7 + tag.length + 4 + header.length + 4 + body.length;
-  const out = new Uint8Array(unsignedLength + (sign ? 256 : 0));
+  const reserve = sign ? 1 + (sign.signatureLength ?? 255) : 0;
+  const out = new Uint8Array(unsignedLength + reserve);
   const view = new DataView(out.buffer);
   out.set(ENVELOPE_MAGIC, 0);
   out[4] = ENVELOPE_VERSION;
@@ -87,9 +94,17 @@ export function encodeEnvelope(
   if (signature.length < 1 || signature.length > 255) {
     throw new RangeError('a signature must be 1 to 255 bytes long');
   }
+  const end = at + 1 + signature.length;
+  if (end > out.length) {
+    throw new RangeError(
+      `signature is ${signature.length} bytes, more than the ` +
+        `${sign.signatureLength} the signer announced`,
+    );
+  }
   out[at] = signature.length;
   out.set(signature, at + 1);
-  return out.slice(0, at + 1 + signature.length);
+  // Allocating is the expensive part here: copy only if we over-reserved.
+  return end === out.length ? out : out.slice(0, end);
 }
 
 function damaged(what: string): DeserializationError {

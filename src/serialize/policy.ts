@@ -8,7 +8,12 @@
 import v8 from 'node:v8';
 import type { EncodedCall } from './backend.js';
 import { v8Depth, jsonDepth, type DepthScan } from './depth-scan.js';
-import { FLAG_SIGNED, looksLikeEnvelope, type OpenedEnvelope } from './envelope.js';
+import {
+  FLAG_SIGNED,
+  looksLikeEnvelope,
+  type EnvelopeSigner,
+  type OpenedEnvelope,
+} from './envelope.js';
 import { SerializerOptionError, PolicyViolationError } from './errors.js';
 import {
   scanCode,
@@ -164,7 +169,11 @@ export class Policy {
         ? new Keyring(options.signingKey, options.verifyKeys)
         : null;
     const signer = this.keyring?.signer;
-    this.sign = signer ? (covered) => signer.signature(covered) : undefined;
+    this.sign = signer
+      ? Object.assign((covered: Uint8Array) => signer.signature(covered), {
+          signatureLength: signer.signatureLength,
+        })
+      : undefined;
   }
 
   /** True when payloads written under this policy are signed. */
@@ -173,7 +182,7 @@ export class Policy {
   }
 
   /** The signer for encodeEnvelope, or undefined when not signing. */
-  readonly sign: ((covered: Uint8Array) => Uint8Array) | undefined;
+  readonly sign: EnvelopeSigner | undefined;
 
   // ---- on write ---------------------------------------------------------
 

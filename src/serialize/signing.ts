@@ -83,6 +83,11 @@ export class SigningKey {
     return hashHex(this.outer);
   }
 
+  /** Bytes `signature` returns: key id, its length byte, the mac. */
+  get signatureLength(): number {
+    return this.idBytes.length + 1 + MAC_BYTES;
+  }
+
   /**
    * The signature field for an envelope whose signed flag is set:
    * key id, key id length, then the mac of `covered`.
