@@ -105,7 +105,11 @@ function runOnce(index: number, condition: Condition): RunRecord {
   }
 }
 
-/** Gated timing metrics whose own op is tagged slow and whose reference is not. */
+/**
+ * What the injected slowdown should push up: the backend composites of the
+ * slowed tags, and the metrics whose own operation is tagged slow while
+ * their reference is not.
+ */
 function expectedMetrics(results: Results): string[] {
   const tagsById = new Map<string, string[]>();
   for (const s of results.suites) {
@@ -115,6 +119,7 @@ function expectedMetrics(results: Results): string[] {
     (tagsById.get(id) ?? []).some((t) => slowTags.includes(t));
   const out: string[] = [];
   for (const s of results.suites) {
+    for (const tag of slowTags) out.push(`${s.suite}[${tag}]`);
     for (const m of s.metrics) {
       if (m.kind !== 'timing' || !m.ratio) continue;
       if (slowed(m.id) && !slowed(m.ratio.to)) out.push(m.id);
@@ -199,11 +204,19 @@ function render(): string {
     '',
   ];
   if (options) {
+    const report = records.find((r) => r.report)!.report!;
     lines.push(
-      `- Thresholds: a timing metric with a same-run ratio fails when its ` +
-        `median ratio is at least **${percent(options.minEffect, false)}** ` +
-        `worse than the baseline's AND the one-sided Mann–Whitney U test on ` +
-        `the ratio samples gives **p < ${options.alpha}**.` +
+      `- Thresholds (defaults plus \`duckqueue.config.json\`): a timing ` +
+        `metric, or a backend composite, fails when its median ratio is at ` +
+        `least **${percent(options.minEffect, false)}** worse than the ` +
+        `baseline's, the one-sided Mann–Whitney U test on the round samples ` +
+        `gives **p < ${options.alpha}**, and a one-sided t prediction test ` +
+        `against the baseline's ${report.baselineRuns} separate runs gives ` +
+        `p < ${options.alpha} / 2 / ${report.gatedTimingMetrics} gated ` +
+        `metrics (or / 2 / ${report.groups} composites).` +
+        (options.informational.length
+          ? ` Informational, not gated: ${options.informational.map((p) => `\`${p}*\``).join(', ')}.`
+          : '') +
         (options.overrides.length
           ? ` Overrides: ${options.overrides.map((o) => `\`${o.prefix}*\` ` +
               `${o.minEffect !== undefined ? `minEffect ${o.minEffect}` : ''}` +
@@ -276,21 +289,31 @@ function marginTable(): string[] {
   const out = [
     '## Margins per gated metric',
     '',
-    'Clean columns: the worst (largest) slowdown and smallest p any clean run ' +
-      'showed — noise must stay below the thresholds. Slowed columns: the ' +
-      'smallest slowdown and largest p over the slowed runs, for the metrics ' +
-      'the slowdown applies to — these must stay above them.',
+    'Rows named `suite[tag]` are backend composites (geometric mean of ' +
+      'all gated metrics of that backend). "Fails above" is the smallest ' +
+      'slowdown the metric can fail at (the effect floor, or the noise band ' +
+      'of the baseline runs if wider). Clean columns: the worst slowdown ' +
+      'and smallest run-test p any clean run showed — noise must stay below ' +
+      'the limits. Slowed columns: the smallest slowdown and largest p over ' +
+      'the slowed runs, for what the slowdown applies to — these show how ' +
+      'close a miss came.',
     '',
-    '| metric | slowed? | clean: max slowdown | clean: min p | slowed: min slowdown | slowed: max p |',
-    '|---|---|---:|---:|---:|---:|',
+    '| metric | slowed? | fails above | clean: max slowdown | clean: min runs p | slowed: min slowdown | slowed: max runs p |',
+    '|---|---|---:|---:|---:|---:|---:|',
   ];
-  for (const [id, e] of [...byId].sort((a, b) => a[0].localeCompare(b[0]))) {
+  const runP = (r: GateRow): number => r.ratio!.pRunWorse ?? r.ratio!.pWorse;
+  const sorted = [...byId].sort((a, b) =>
+    Number(b[0].includes('[')) - Number(a[0].includes('[')) ||
+    a[0].localeCompare(b[0]));
+  for (const [id, e] of sorted) {
+    const all = [...e.clean, ...e.slowed];
+    const limit = Math.min(...all.map((r) => r.ratio!.failsAbove));
     const cleanMax = Math.max(...e.clean.map((r) => r.ratio!.slowdown));
-    const cleanP = Math.min(...e.clean.map((r) => r.ratio!.pWorse));
+    const cleanP = Math.min(...e.clean.map(runP));
     const slowMin = Math.min(...e.slowed.map((r) => r.ratio!.slowdown));
-    const slowP = Math.max(...e.slowed.map((r) => r.ratio!.pWorse));
+    const slowP = Math.max(...e.slowed.map(runP));
     out.push(
-      `| \`${id}\` | ${e.expected ? 'yes' : 'no'} | ` +
+      `| \`${id}\` | ${e.expected ? 'yes' : 'no'} | ${percent(limit)} | ` +
         `${e.clean.length ? percent(cleanMax) : '—'} | ` +
         `${e.clean.length ? formatP(cleanP) : '—'} | ` +
         `${e.expected && e.slowed.length ? percent(slowMin) : '—'} | ` +

@@ -34,7 +34,11 @@ async function runGate(argv: string[]): Promise<{ code: number; out: string; err
   const err: string[] = [];
   vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
   vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  const code = await gate(argv);
+  // The repository's own duckqueue.config.json must not steer these cases.
+  const withConfig = argv.includes('--config')
+    ? argv
+    : [...argv, '--config', write('no-config.json', {})];
+  const code = await gate(withConfig);
   vi.restoreAllMocks();
   return { code, out: out.join('\n'), err: err.join('\n') };
 }

@@ -320,7 +320,7 @@ describe('gate: baselines with several runs', () => {
     expect(row.ratio!.failsAbove).toBe(0.1);
   });
 
-  it('divides alpha by the number of gated metrics for the run test', () => {
+  it('spends half of alpha over the gated metrics for the run test', () => {
     const ids = ['speed.a', 'speed.b', 'speed.c', 'speed.data.x'];
     const runs = [2.0, 2.1, 1.9, 2.05].map((c, k) =>
       results([suite('speed', ids.map((id) => timing(id, noisy(c, 0.03, 8, k))))]),
@@ -334,9 +334,50 @@ describe('gate: baselines with several runs', () => {
       options({ informational: ['speed.data.'] }),
     );
     expect(report.gatedTimingMetrics).toBe(3);
-    expect(report.rows[0]!.ratio!.runAlpha).toBeCloseTo(0.01 / 3, 12);
+    expect(report.rows[0]!.ratio!.runAlpha).toBeCloseTo(0.01 / 2 / 3, 12);
     const info = report.rows.find((r) => r.id === 'speed.data.x')!;
     expect(info.verdict).toBe('info');
     expect(info.note).toMatch(/informational/);
   });
 });
+
+describe('gate: backend composites', () => {
+  // Ten operations of one backend whose run medians wander independently
+  // by about ±8% between processes: too noisy one by one for a 30%
+  // slowdown, but their geometric mean wanders by only about ±2.5%.
+  const ops = Array.from({ length: 10 }, (_, i) => `speed.serialize.source.op${i}`);
+  const runCentre = (op: number, run: number): number =>
+    2 * (1 + 0.08 * (2 * seededUnit(op * 100 + run) - 1));
+  const run = (k: number, factor = 1) =>
+    results([
+      suite('speed', ops.map((id, i) =>
+        timing(id, noisy(runCentre(i, k) * factor, 0.02, 8, 1000 * i + k), {
+          tags: ['source'],
+        }))),
+    ]);
+  const base = makeBaseline(
+    Array.from({ length: 8 }, (_, k) => run(k)),
+    provenance,
+  );
+
+  it('catches a uniform slowdown of a backend and names the group', () => {
+    const report = compareResults(base, run(20, 1.3), options());
+    const group = report.rows.find((r) => r.id === 'speed[source]')!;
+    expect(group.group!.members).toEqual(ops);
+    expect(group.verdict).toBe('regressed');
+    expect(group.ratio!.slowdown).toBeGreaterThan(0.25);
+    expect(report.groups).toBe(1);
+    expect(report.failures.map((r) => r.id)).toContain('speed[source]');
+  });
+
+  it('passes the same backend on an unchanged run', () => {
+    for (const k of [20, 21, 22, 23]) {
+      const report = compareResults(base, run(k), options());
+      expect(report.failures.map((r) => `${r.id}: ${r.note}`)).toEqual([]);
+    }
+  });
+});
+
+function seededUnit(seed: number): number {
+  return noisy(1, 1, 1, seed)[0]! / 2;
+}

@@ -54,7 +54,12 @@ function stats(samples: number[]): SampleStats {
 export function timing(
   id: string,
   ratios: number[] | undefined,
-  opts: { better?: 'lower' | 'higher'; to?: string; unit?: TimingMetric['unit'] } = {},
+  opts: {
+    better?: 'lower' | 'higher';
+    to?: string;
+    unit?: TimingMetric['unit'];
+    tags?: string[];
+  } = {},
 ): TimingMetric {
   const samples = (ratios ?? noisy(1, 0.05, 8, id.length)).map((r) => r * 1000);
   const metric: TimingMetric = {
@@ -65,6 +70,7 @@ export function timing(
     samples,
     stats: stats(samples),
   };
+  if (opts.tags) metric.tags = opts.tags;
   if (ratios) {
     metric.ratio = { to: opts.to ?? 'speed.reference', samples: ratios, stats: stats(ratios) };
   }

@@ -18,6 +18,7 @@ import {
 } from './baseline.js';
 import { GateInputError } from './gate-errors.js';
 import { readResultsFile } from './gate-input.js';
+import { DEFAULT_CONFIG_FILE, readGateConfig } from './gate-options.js';
 import type { Results } from './results.js';
 
 const PROJECT_ROOT = path.resolve(
@@ -35,7 +36,8 @@ export const DEFAULT_RUNS = 8;
 export const BASELINE_USAGE = `usage: npm run bench:baseline -- --reason "why" [options]
 
 Runs the quick benchmark (npm run bench -- --quick), then re-runs the
-suites that carry gated timing metrics until there are --runs separate
+suites that carry gated timing metrics (ratio metrics not listed as
+informational in ${DEFAULT_CONFIG_FILE}) until there are --runs separate
 runs, and records the merged results as the regression gate's baseline.
 The separate runs tell the gate how much a metric moves between two
 processes of the same code. Takes a few minutes.
@@ -93,7 +95,10 @@ export async function run(argv: string[]): Promise<number> {
       command = `tsx ${first.join(' ')}`;
       if (!runBench(first)) return 1;
       runs.push(readQuickRun(path.join(PROJECT_ROOT, QUICK_OUT_DIR, 'results.json')));
-      const timed = suitesWithRatios(runs[0]!);
+      const timed = suitesWithGatedRatios(
+        runs[0]!,
+        path.join(PROJECT_ROOT, DEFAULT_CONFIG_FILE),
+      );
       if (wantedRuns > 1 && timed.length > 0) {
         command += `, then ${wantedRuns - 1} more runs of --suite ${timed.join(',')}`;
       }
@@ -170,9 +175,16 @@ function readQuickRun(file: string): Results {
   return results;
 }
 
-/** Suites that produced at least one timing metric with a ratio. */
-function suitesWithRatios(results: Results): string[] {
+/**
+ * Suites that produced at least one gated timing metric: one with a ratio
+ * that the gate config does not list as informational.
+ */
+function suitesWithGatedRatios(results: Results, config: string): string[] {
+  const informational = readGateConfig(config, false).informational ?? [];
+  const gated = (id: string): boolean =>
+    !informational.some((prefix) => id.startsWith(prefix));
   return results.suites
-    .filter((s) => s.metrics.some((m) => m.kind === 'timing' && m.ratio))
+    .filter((s) =>
+      s.metrics.some((m) => m.kind === 'timing' && m.ratio && gated(m.id)))
     .map((s) => s.suite);
 }

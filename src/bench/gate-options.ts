@@ -116,6 +116,8 @@ export function validateGateSection(
   }
   const out: Partial<GateOptions> = {};
   for (const [key, v] of Object.entries(value)) {
+    // JSON has no comments: keys starting with '$' carry them.
+    if (key.startsWith('$')) continue;
     switch (key) {
       case 'alpha':
         out.alpha = checkAlpha(v, `${where}.alpha`);

@@ -13,9 +13,14 @@
 //        baseline, gives p < alpha;
 //     3. with >= 3 baseline runs: the current run lies beyond what those
 //        runs predict (one-sided Student t prediction test on log medians)
-//        at alpha divided by the number of gated metrics (Bonferroni), so
-//        that many metrics together still raise a false alarm at most
-//        `alpha` of the time;
+//        at alpha / 2 divided by the number of gated metrics (Bonferroni);
+// - the same three conditions are applied to a composite per suite and
+//   backend tag (`speed[source]`: geometric mean of all that backend's
+//   gated ratios), with the other alpha / 2 split over the composites. A
+//   slower backend shows in all its operations, and the mean of ten noisy
+//   operations is far steadier than any one of them. Together the gate
+//   raises a false alarm on unchanged code at most about `alpha` of the
+//   time;
 // - timing metrics without a ratio, or under an `informational` prefix, are
 //   shown but never gated.
 
@@ -128,14 +133,18 @@ export interface GateRow {
   baselineTiming?: TimingSide;
   currentTiming?: TimingSide;
   ratio?: RatioComparison;
+  /** Set on composite rows: the tag and the metrics averaged. */
+  group?: { tag: string; members: string[] };
   /** One sentence on why the verdict is what it is. */
   note: string;
 }
 
 export interface GateReport {
   passed: boolean;
-  /** Timing metrics judged statistically (the Bonferroni divisor). */
+  /** Timing metrics judged statistically (a Bonferroni divisor). */
   gatedTimingMetrics: number;
+  /** Backend groups judged as composites (the other divisor). */
+  groups: number;
   /** Runs behind the baseline's timing metrics (1 for a plain results file). */
   baselineRuns: number;
   rows: GateRow[];
@@ -173,10 +182,16 @@ export function compareResults(
       gated++;
     }
   }
+  // The run test's alpha is split in two halves, one Bonferroni-corrected
+  // over single metrics and one over groups, so the whole gate raises a
+  // false alarm on unchanged code at most about `alpha` of the time.
+  let groups = 1;
   const context: TimingContext = {
-    gated: Math.max(gated, 1),
     informational,
     runMedians,
+    thresholdsFor: (id) => thresholdsFor(id, options),
+    metricAlpha: (t) => t.alpha / 2 / Math.max(gated, 1),
+    groupAlpha: (t) => t.alpha / 2 / groups,
   };
 
   const rows: GateRow[] = [];
@@ -192,6 +207,10 @@ export function compareResults(
     if (before.has(id)) continue;
     rows.push(newRow(id, now));
   }
+  // Count the groups first (the divisor), then judge them.
+  groups = Math.max(groupRows(rows, before, after, context).length, 1);
+  const groupResults = groupRows(rows, before, after, context);
+  rows.unshift(...groupResults);
 
   const failures = rows.filter((row) => row.failed);
   // With --only, a suite matters if the baseline had selected metrics in it.
@@ -203,6 +222,7 @@ export function compareResults(
   return {
     passed: failures.length === 0,
     gatedTimingMetrics: gated,
+    groups: groupResults.length,
     baselineRuns: baseline.baseline?.runs ?? 1,
     rows,
     failures,
@@ -212,10 +232,13 @@ export function compareResults(
 }
 
 interface TimingContext {
-  /** Number of gated timing metrics, at least 1. */
-  gated: number;
   informational: (id: string) => boolean;
   runMedians: Record<string, number[]>;
+  thresholdsFor: (id: string) => GateThresholds;
+  /** Run-test level for one metric: half of alpha over the metrics. */
+  metricAlpha: (t: GateThresholds) => number;
+  /** Run-test level for one group: the other half over the groups. */
+  groupAlpha: (t: GateThresholds) => number;
 }
 
 function indexMetrics(
@@ -311,75 +334,221 @@ function judgeTiming(
   // directions: a jobs/s ratio that halves is a time ratio that doubles.
   const sign = now.better === 'lower' ? 1 : -1;
   const runs = (context.runMedians[row.id] ?? []).filter((r) => r > 0);
-  const runLogs = runs.map((r) => sign * Math.log(r));
-  const centreLog = runs.length >= 2
-    ? runLogs.reduce((a, b) => a + b, 0) / runLogs.length
-    : sign * Math.log(median(old.ratio.samples));
-  const currentMedian = median(now.ratio.samples);
-  const currentLog = sign * Math.log(currentMedian);
-  const slowdown = Math.exp(currentLog - centreLog) - 1;
-  const baselineCentre = Math.exp(sign * centreLog);
-  const test = mannWhitneyU(now.ratio.samples, old.ratio.samples);
-  const pWorse = sign > 0 ? test.pGreater : test.pLess;
-  const pBetter = sign > 0 ? test.pLess : test.pGreater;
-  const comparison: RatioComparison = {
+  const decision = decide({
+    currentRounds: now.ratio.samples.map((r) => sign * Math.log(r)),
+    baselineRounds: old.ratio.samples.map((r) => sign * Math.log(r)),
+    runLogs: runs.map((r) => sign * Math.log(r)),
+    thresholds,
+    runAlpha: context.metricAlpha(thresholds),
+  });
+  const c = decision.comparison;
+  row.ratio = {
+    ...c,
     to: now.ratio.to,
     better: now.better,
-    baselineCentre,
-    currentMedian,
-    change: currentMedian / baselineCentre - 1,
+    baselineCentre: Math.exp(sign * c.baselineCentre),
+    currentMedian: Math.exp(sign * c.currentMedian),
+    change: Math.exp(sign * (c.currentMedian - c.baselineCentre)) - 1,
+  };
+  if (row.baselineTiming) {
+    row.baselineTiming.ratioMedian = row.ratio.baselineCentre;
+    row.baselineTiming.runs = Math.max(runs.length, 1);
+  }
+  return finish(row, decision.verdict, decision.note);
+}
+
+/** The numbers `decide` works on, all as "log time per op" (worse = larger). */
+interface DecisionInput {
+  currentRounds: number[];
+  baselineRounds: number[];
+  /** One value per baseline run (that run's median). */
+  runLogs: number[];
+  thresholds: GateThresholds;
+  /** Level of the run test for this comparison (already corrected). */
+  runAlpha: number;
+}
+
+/** Comparison fields in log units; callers convert to ratios. */
+type LogComparison = Omit<RatioComparison, 'to' | 'better' | 'change'>;
+
+/**
+ * The statistical decision shared by single metrics and groups: effect
+ * floor, Mann–Whitney U on rounds, and the run-level prediction test.
+ */
+function decide(input: DecisionInput): {
+  verdict: Verdict;
+  note: string;
+  comparison: LogComparison;
+} {
+  const { thresholds, runLogs, runAlpha } = input;
+  const centre = runLogs.length >= 2
+    ? runLogs.reduce((a, b) => a + b, 0) / runLogs.length
+    : median(input.baselineRounds);
+  const current = median(input.currentRounds);
+  const slowdown = Math.exp(current - centre) - 1;
+  const test = mannWhitneyU(input.currentRounds, input.baselineRounds);
+  const comparison: LogComparison = {
+    baselineCentre: centre,
+    currentMedian: current,
     slowdown,
-    pWorse,
-    pBetter,
+    pWorse: test.pGreater,
+    pBetter: test.pLess,
     method: test.method,
-    baselineRuns: runs.length,
+    baselineRuns: runLogs.length,
     failsAbove: thresholds.minEffect,
     thresholds,
   };
-  row.ratio = comparison;
-  if (row.baselineTiming) {
-    row.baselineTiming.ratioMedian = baselineCentre;
-    row.baselineTiming.runs = Math.max(runs.length, 1);
-  }
 
   let runWorse = true;
   let runBetter = true;
-  let runText = '';
-  if (runs.length >= 3) {
-    const runAlpha = thresholds.alpha / context.gated;
+  let runText: string;
+  if (runLogs.length >= 3) {
     comparison.runAlpha = runAlpha;
-    comparison.pRunWorse = predictionPGreater(currentLog, runLogs);
+    comparison.pRunWorse = predictionPGreater(current, runLogs);
     comparison.pRunBetter = predictionPGreater(
-      -currentLog,
+      -current,
       runLogs.map((x) => -x),
     );
     const band = Math.exp(predictionBand(runLogs, runAlpha)) - 1;
     comparison.failsAbove = Math.max(thresholds.minEffect, band);
     runWorse = comparison.pRunWorse < runAlpha;
     runBetter = comparison.pRunBetter < runAlpha;
-    runText = `, beyond ${runs.length} baseline runs p = ` +
-      `${formatP(comparison.pRunWorse)} (needs < ${formatP(runAlpha)})`;
+    runText = `runs p = ${formatP(comparison.pRunWorse)} (needs < ` +
+      `${formatP(runAlpha)})`;
   } else {
-    runText = `; baseline has ${runs.length || 1} run(s), so run-to-run ` +
+    runText = `baseline has ${runLogs.length || 1} run(s), so run-to-run ` +
       'noise is not accounted for: record it with --runs 3 or more';
   }
 
   const effect = `${percent(slowdown)} time per op`;
   const limit = `fails above ${percent(comparison.failsAbove)}`;
-  const rounds = `rounds p = ${formatP(pWorse)}`;
-  if (slowdown >= thresholds.minEffect && pWorse < thresholds.alpha && runWorse) {
-    return finish(row, 'regressed', `${effect} (${limit}); ${rounds}${runText}`);
+  const evidence = `rounds p = ${formatP(test.pGreater)}, ${runText}`;
+  let verdict: Verdict = 'ok';
+  let note: string;
+  if (slowdown >= thresholds.minEffect && test.pGreater < thresholds.alpha &&
+      runWorse) {
+    verdict = 'regressed';
+    note = `${effect} (${limit}); ${evidence}`;
+  } else if (-slowdown >= thresholds.minEffect &&
+      test.pLess < thresholds.alpha && runBetter) {
+    verdict = 'improved';
+    note = `${effect}; re-record the baseline to keep the gain`;
+  } else if (slowdown >= thresholds.minEffect) {
+    note = `${effect} but within noise (${limit}; ${evidence})`;
+  } else {
+    note = `${effect} (${limit})`;
   }
-  if (-slowdown >= thresholds.minEffect && pBetter < thresholds.alpha &&
-      runBetter) {
-    return finish(row, 'improved',
-      `${effect}; re-record the baseline to keep the gain`);
+  return { verdict, note, comparison };
+}
+
+/** One composite per (suite, tag): the geometric mean of its metrics. */
+interface Group {
+  suite: string;
+  tag: string;
+  members: { old: TimingMetric; now: TimingMetric; sign: number }[];
+}
+
+/**
+ * Backend-level composites. A slower backend shows up in all of its
+ * operations; averaging the log ratios of, say, ten operations cancels
+ * most of each operation's own process luck, so a composite sees a
+ * uniform slowdown that no single noisy metric could prove.
+ */
+function groupRows(
+  rows: GateRow[],
+  before: Map<string, Located>,
+  after: Map<string, Located>,
+  context: TimingContext,
+): GateRow[] {
+  const groups = new Map<string, Group>();
+  for (const row of rows) {
+    if (!row.ratio) continue;
+    const old = before.get(row.id)!.metric as TimingMetric;
+    const now = after.get(row.id)!.metric as TimingMetric;
+    for (const tag of now.tags ?? []) {
+      const key = `${row.suite}[${tag}]`;
+      const group = groups.get(key) ?? { suite: row.suite, tag, members: [] };
+      group.members.push({ old, now, sign: now.better === 'lower' ? 1 : -1 });
+      groups.set(key, group);
+    }
   }
-  if (slowdown >= thresholds.minEffect) {
-    return finish(row, 'ok', `${effect} but within noise (${limit}; ` +
-      `${rounds}${runs.length >= 3 ? `, runs p = ${formatP(comparison.pRunWorse!)}` : ''})`);
+  const out: GateRow[] = [];
+  for (const [id, group] of groups) {
+    if (group.members.length < 2) continue;
+    const composite = compositeInput(group, context);
+    if (!composite) continue;
+    const thresholds = context.thresholdsFor(id);
+    const decision = decide({
+      ...composite,
+      thresholds,
+      runAlpha: context.groupAlpha(thresholds),
+    });
+    const c = decision.comparison;
+    const members = group.members.map((m) => m.now.id);
+    const worst = group.members
+      .map((m) => ({
+        id: m.now.id,
+        slowdown: Math.exp(
+          m.sign * (Math.log(median(m.now.ratio!.samples)) -
+            Math.log(median(m.old.ratio!.samples))),
+        ) - 1,
+      }))
+      .sort((a, b) => b.slowdown - a.slowdown)
+      .slice(0, 3)
+      .map((m) => `${m.id} ${percent(m.slowdown)}`);
+    out.push({
+      id,
+      suite: group.suite,
+      kind: 'timing',
+      verdict: decision.verdict,
+      failed: FAILING_VERDICTS.has(decision.verdict),
+      group: { tag: group.tag, members },
+      ratio: {
+        ...c,
+        to: 'each metric\'s own reference',
+        better: 'lower',
+        baselineCentre: Math.exp(c.baselineCentre),
+        currentMedian: Math.exp(c.currentMedian),
+        change: Math.exp(c.currentMedian - c.baselineCentre) - 1,
+      },
+      note: `all ${members.length} gated '${group.tag}' metrics of ` +
+        `${group.suite}, geometric mean: ${decision.note}; most changed: ` +
+        worst.join(', '),
+    });
   }
-  return finish(row, 'ok', `${effect} (${limit})`);
+  return out;
+}
+
+/**
+ * Per-round and per-run composite values of a group, or undefined when
+ * its metrics do not line up (different round or run counts).
+ */
+function compositeInput(
+  group: Group,
+  context: TimingContext,
+): Omit<DecisionInput, 'thresholds' | 'runAlpha'> | undefined {
+  const first = group.members[0]!;
+  const nOld = first.old.ratio!.samples.length;
+  const nNow = first.now.ratio!.samples.length;
+  const runCounts = new Set(
+    group.members.map((m) => (context.runMedians[m.now.id] ?? []).length),
+  );
+  const aligned = group.members.every(
+    (m) => m.old.ratio!.samples.length === nOld &&
+      m.now.ratio!.samples.length === nNow,
+  );
+  if (!aligned || runCounts.size !== 1) return undefined;
+  const mean = (pick: (m: Group['members'][number]) => number): number =>
+    group.members.reduce((sum, m) => sum + pick(m), 0) / group.members.length;
+  const runs = [...runCounts][0]!;
+  return {
+    currentRounds: Array.from({ length: nNow }, (_, i) =>
+      mean((m) => m.sign * Math.log(m.now.ratio!.samples[i]!))),
+    baselineRounds: Array.from({ length: nOld }, (_, i) =>
+      mean((m) => m.sign * Math.log(m.old.ratio!.samples[i]!))),
+    runLogs: Array.from({ length: runs }, (_, k) =>
+      mean((m) => m.sign * Math.log(context.runMedians[m.now.id]![k]!))),
+  };
 }
 
 function missingRow(
