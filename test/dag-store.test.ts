@@ -331,6 +331,58 @@ for (const factory of storeFactories) {
       });
     });
 
+    it('retries failed nodes and reopens what they skipped', async () => {
+      const run = runOf([
+        ['a'],
+        ['b', ['a']],
+        ['c', ['b']],
+        ['d', ['c', 'a']],
+        ['side'],
+        ['either', ['b', 'side'], 'any'],
+      ]);
+      await dag.createRun(run);
+      const roots = await claimAll();
+      await ack(roots.get('a')!);
+      const b = (await claimAll()).get('b')!;
+      await fail(b, 'dead');
+      await ack(roots.get('side')!);
+      await ack((await claimAll()).get('either')!);
+      expect(await states(run.id)).toMatchObject({
+        b: 'failed',
+        c: 'skipped',
+        d: 'skipped',
+        either: 'done',
+      });
+      expect((await dag.getRun(run.id))!.state).toBe('failed');
+
+      expect(await dag.retryFailed(run.id, ++now)).toEqual([b.id]);
+      expect(await states(run.id)).toEqual({
+        a: 'done',
+        b: 'queued',
+        c: 'blocked',
+        d: 'blocked',
+        side: 'done',
+        either: 'done',
+      });
+      expect(await dag.getRun(run.id)).toMatchObject({
+        state: 'running',
+        unfinished: 3,
+        failedCount: 0,
+        finishedAt: null,
+      });
+      const again = (await claimAll()).get('b')!;
+      expect([again.id, again.attempts]).toEqual([b.id, 1]);
+      await ack(again);
+      await ack((await claimAll()).get('c')!);
+      // d also waits on a, done before the retry: it counts.
+      await ack((await claimAll()).get('d')!);
+      expect(await dag.getRun(run.id)).toMatchObject({
+        state: 'done',
+        unfinished: 0,
+      });
+      expect(await dag.retryFailed(run.id, ++now)).toEqual([]);
+    });
+
     it('leaves plain jobs alone', async () => {
       const id = await store.enqueue(jobRow('plain', 1));
       expect(await dag.jobNode(id)).toBeNull();

@@ -66,6 +66,11 @@ const statusOf = task('statusOf', (ctx: DagContext) =>
 const askStranger = task('askStranger', (ctx: DagContext) =>
   ctx.upstream('stranger'),
 );
+let gateOpen = false;
+const gated = task('gated', (label: string) => {
+  if (!gateOpen) throw new Error(`${label}: gate closed`);
+  return label;
+});
 let flakyCalls = 0;
 const flaky = task('flaky', () => {
   flakyCalls += 1;
@@ -289,6 +294,39 @@ describe('running DAGs', () => {
       result: { flaky: 'second attempt' },
     });
     expect(executions('flaky', 'joinAll')).toEqual({ flaky: 2, joinAll: 1 });
+  });
+
+  it('retries a failed run: failed nodes again, skipped ones resume', async () => {
+    runs.clear();
+    gateOpen = false;
+    const dag = q.dag('resumable');
+    dag.task(constant, { name: 'first', args: [1] });
+    dag.task(gated, {
+      name: 'gate',
+      args: ['g'],
+      dependsOn: 'first',
+      maxAttempts: 1,
+    });
+    dag.task(joinAll, { name: 'after', dependsOn: ['gate', 'first'] });
+    const run = await dag.submit();
+    const failed = await runToEnd(run);
+    expect(failed.state).toBe('failed');
+    expect(failed.nodes.after).toEqual({ status: 'skipped', because: 'gate' });
+
+    gateOpen = true;
+    expect(await run.retry()).toBe(1);
+    expect(await run.status()).toMatchObject({ state: 'running', pending: 2 });
+    const done = await runToEnd(run);
+    expect(done.state).toBe('done');
+    expect(done.failures).toEqual([]);
+    expect(done.nodes.gate).toMatchObject({ result: 'g', attempts: 1 });
+    expect(done.nodes.after).toMatchObject({ result: { gate: 'g', first: 1 } });
+    expect(executions('constant', 'gated', 'joinAll')).toEqual({
+      constant: 1,
+      gated: 2,
+      joinAll: 1,
+    });
+    expect(await run.retry()).toBe(0);
   });
 
   it('fails a task that asks for a result it does not depend on', async () => {

@@ -131,6 +131,33 @@ const SQL = {
         WHEN failed_count + $failed > 0 THEN 'failed' ELSE 'done' END,
       finished_at = CASE WHEN unfinished > 1 THEN NULL ELSE $now END
     WHERE id = $runId RETURNING state`,
+  failedJobs: `SELECT job_id FROM dag_nodes
+    WHERE run_id = $runId AND state = 'failed' ORDER BY position`,
+  // The same change as the DuckDB store's requeue.
+  requeueJobs: `UPDATE jobs SET status = 'pending', attempts = 0,
+      run_at = $now, updated_at = $now, finished_at = NULL,
+      claimed_at = NULL, claimed_by = NULL, claim_expires_at = NULL
+    WHERE status IN ('failed', 'dead') AND id IN (SELECT job_id FROM
+      dag_nodes WHERE run_id = $runId AND state = 'failed')`,
+  reopenFailed: `UPDATE dag_nodes SET state = 'queued'
+    WHERE run_id = $runId AND state = 'failed'`,
+  // Only failed and skipped nodes change, so the 'done' upstreams counted
+  // here are final.
+  reopenSkipped: `UPDATE dag_nodes SET state = 'blocked', skipped_by = NULL,
+      upstream_failed = 0, upstream_done = COALESCE(c.done, 0)
+    FROM (SELECT n.position, COUNT(u.position) AS done
+      FROM dag_nodes n
+      JOIN dag_edges e ON e.run_id = n.run_id AND e.to_pos = n.position
+      LEFT JOIN dag_nodes u ON u.run_id = e.run_id
+        AND u.position = e.from_pos AND u.state = 'done'
+      WHERE n.run_id = $runId AND n.state = 'skipped'
+      GROUP BY n.position) AS c
+    WHERE dag_nodes.run_id = $runId AND dag_nodes.state = 'skipped'
+      AND dag_nodes.position = c.position`,
+  reopenRun: `UPDATE dag_runs SET state = 'running', finished_at = NULL,
+      failed_count = failed_count - $failed,
+      unfinished = unfinished + $reopened
+    WHERE id = $runId`,
   bump: `UPDATE dag_nodes SET
       upstream_done = upstream_done + $passed,
       upstream_failed = upstream_failed + 1 - $passed
@@ -207,6 +234,24 @@ export class DuckDBDagStore implements DagStore {
       await enqueue(db, run.id, roots, run.createdAt);
       const rows = await db.all(SQL.rootJobs, { runId: run.id });
       return new Map(rows.map((r) => [Number(r[0]), String(r[1])]));
+    });
+  }
+
+  async retryFailed(runId: string, now: number): Promise<string[]> {
+    const db = this.database();
+    return db.transaction(async () => {
+      const failed = await db.all(SQL.failedJobs, { runId });
+      if (failed.length === 0) return [];
+      this.recount(db);
+      await db.change(SQL.requeueJobs, { runId, now });
+      await db.change(SQL.reopenFailed, { runId });
+      const skipped = await db.change(SQL.reopenSkipped, { runId });
+      await db.change(SQL.reopenRun, {
+        runId,
+        failed: failed.length,
+        reopened: failed.length + skipped,
+      });
+      return failed.map((r) => String(r[0]));
     });
   }
 

@@ -194,6 +194,55 @@ export const postgresDagMigrations: readonly SqlMigration[] = [
         EXECUTE FUNCTION dag_job_finished();
     `,
   },
+  {
+    name: 'dag-002-retry-failed',
+    sql: `
+      -- DagStore.retryFailed. The run row is locked first: a settle that
+      -- wants it waits, and one that holds it touches no failed or
+      -- skipped node, so the two cannot deadlock.
+      CREATE FUNCTION dag_retry_failed(p_run TEXT, p_now BIGINT)
+      RETURNS SETOF BIGINT LANGUAGE plpgsql SET search_path FROM CURRENT
+      AS $fn$
+      DECLARE
+        v_failed INTEGER;
+        v_skipped INTEGER;
+      BEGIN
+        PERFORM 1 FROM dag_runs WHERE id = p_run FOR UPDATE;
+        SELECT count(*) INTO v_failed FROM dag_nodes
+        WHERE run_id = p_run AND state = 'failed';
+        IF v_failed = 0 THEN
+          RETURN;
+        END IF;
+        RETURN QUERY SELECT job_id FROM dag_nodes
+          WHERE run_id = p_run AND state = 'failed' ORDER BY position;
+        -- The same change as the store's requeue.
+        UPDATE jobs SET status = 'pending', attempts = 0, run_at = p_now,
+          updated_at = p_now, finished_at = NULL, claimed_at = NULL,
+          claimed_by = NULL, claim_expires_at = NULL
+        WHERE status IN ('failed', 'dead') AND id IN (SELECT job_id
+          FROM dag_nodes WHERE run_id = p_run AND state = 'failed');
+        PERFORM pg_notify('${NOTIFY_CHANNEL}', current_schema() || '/' || q)
+        FROM (SELECT DISTINCT queue AS q FROM dag_nodes
+          WHERE run_id = p_run AND state = 'failed') AS queues;
+        UPDATE dag_nodes SET state = 'queued'
+        WHERE run_id = p_run AND state = 'failed';
+        UPDATE dag_nodes n SET state = 'blocked', skipped_by = NULL,
+          upstream_failed = 0,
+          upstream_done = (SELECT count(*) FROM dag_edges e
+            JOIN dag_nodes u
+              ON u.run_id = e.run_id AND u.position = e.from_pos
+            WHERE e.run_id = n.run_id AND e.to_pos = n.position
+              AND u.state = 'done')
+        WHERE n.run_id = p_run AND n.state = 'skipped';
+        GET DIAGNOSTICS v_skipped = ROW_COUNT;
+        UPDATE dag_runs SET state = 'running', finished_at = NULL,
+          failed_count = failed_count - v_failed,
+          unfinished = unfinished + v_failed + v_skipped
+        WHERE id = p_run;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** What the DAG store needs of the PostgreSQL store. */
@@ -277,6 +326,14 @@ export class PostgresDagStore implements DagStore {
     } finally {
       client.release();
     }
+  }
+
+  async retryFailed(runId: string, now: number): Promise<string[]> {
+    const { rows } = await this.host.pool.query<{ id: string }>(
+      `SELECT id::text AS id FROM ${this.t('dag_retry_failed')}($1, $2) id`,
+      [runId, now],
+    );
+    return rows.map((r) => r.id);
   }
 
   async getRun(runId: string): Promise<DagRunRow | null> {

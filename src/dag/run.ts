@@ -90,6 +90,18 @@ export class DagRun {
     }
   }
 
+  /**
+   * Run the failed nodes again, with fresh attempts, and put the nodes
+   * their failure skipped back to waiting: the run is running again and
+   * ends as if the failures had not happened (done nodes do not run
+   * again). Resolves to the number of nodes requeued; 0 when none failed.
+   */
+  async retry(): Promise<number> {
+    await this.row();
+    const now = this.queue.options.clock();
+    return (await this.store().retryFailed(this.id, now)).length;
+  }
+
   /** Mermaid text of this run, each node coloured by its status now. */
   async toMermaid(
     options: Omit<MermaidOptions, 'statuses'> = {},

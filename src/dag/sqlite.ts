@@ -133,6 +133,9 @@ export class SqliteDagStore implements DagStore {
   private readonly createTx: Database.Transaction<
     (run: NewDagRun) => Map<number, string>
   >;
+  private readonly retryTx: Database.Transaction<
+    (runId: string, now: number) => string[]
+  >;
 
   constructor(
     private readonly db: Database.Database,
@@ -141,6 +144,9 @@ export class SqliteDagStore implements DagStore {
     this.s = prepare(db);
     this.ops = this.settleOps();
     this.createTx = db.transaction((run: NewDagRun) => this.createSync(run));
+    this.retryTx = db.transaction((runId: string, now: number) =>
+      this.retrySync(runId, now),
+    );
   }
 
   /**
@@ -195,6 +201,25 @@ export class SqliteDagStore implements DagStore {
       }
     });
     return jobIds;
+  }
+
+  async retryFailed(runId: string, now: number): Promise<string[]> {
+    return this.retryTx.immediate(runId, now);
+  }
+
+  private retrySync(runId: string, now: number): string[] {
+    const s = this.s;
+    const jobs = s.failedJobs.pluck().all(runId) as number[];
+    if (jobs.length === 0) return [];
+    for (const id of jobs) s.requeueJob.run({ id, now });
+    s.reopenFailed.run(runId);
+    const skipped = s.reopenSkipped.run(runId).changes;
+    s.reopenRun.run({
+      runId,
+      failed: jobs.length,
+      reopened: jobs.length + skipped,
+    });
+    return jobs.map(String);
   }
 
   async getRun(runId: string): Promise<DagRunRow | null> {
@@ -386,5 +411,27 @@ function prepare(db: Database.Database) {
       WHERE run_id = ? AND position = ?`),
     markQueued: p(`UPDATE dag_nodes SET state = 'queued', job_id = ?,
       payload = NULL WHERE run_id = ? AND position = ?`),
+    failedJobs: p(`SELECT job_id FROM dag_nodes
+      WHERE run_id = ? AND state = 'failed' ORDER BY position`),
+    // The same change as the SQLite store's requeue.
+    requeueJob: p(`UPDATE jobs SET status = 'pending', attempts = 0,
+      run_at = @now, updated_at = @now, finished_at = NULL,
+      claimed_at = NULL, claimed_by = NULL, claim_expires_at = NULL
+      WHERE id = @id AND status IN ('failed', 'dead')`),
+    reopenFailed: p(`UPDATE dag_nodes SET state = 'queued'
+      WHERE run_id = ? AND state = 'failed'`),
+    // Only failed and skipped nodes change, so 'done' upstreams counted
+    // here are final.
+    reopenSkipped: p(`UPDATE dag_nodes SET state = 'blocked',
+      skipped_by = NULL, upstream_failed = 0,
+      upstream_done = (SELECT COUNT(*) FROM dag_edges e
+        JOIN dag_nodes u ON u.run_id = e.run_id AND u.position = e.from_pos
+        WHERE e.run_id = dag_nodes.run_id AND e.to_pos = dag_nodes.position
+          AND u.state = 'done')
+      WHERE run_id = ? AND state = 'skipped'`),
+    reopenRun: p(`UPDATE dag_runs SET state = 'running', finished_at = NULL,
+      failed_count = failed_count - @failed,
+      unfinished = unfinished + @reopened
+      WHERE id = @runId`),
   };
 }

@@ -103,6 +103,15 @@ export interface DagStore {
   listEdges(runId: string): Promise<[number, number][]>;
   /** Null when the job belongs to no DAG node. */
   jobNode(jobId: string): Promise<DagJobRow | null>;
+  /**
+   * In one transaction: every `failed` node of the run goes back to
+   * `queued` with its job requeued (pending, attempts 0, as the store's
+   * requeue does); every `skipped` node goes back to `blocked` with its
+   * counters recounted from its upstreams (with no failed node left, none
+   * stays skipped); the run is `running` again. Returns the requeued job
+   * ids (none when nothing had failed).
+   */
+  retryFailed(runId: string, now: number): Promise<string[]>;
 }
 
 /** Stores that can run DAGs carry their DagStore here. */
