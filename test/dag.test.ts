@@ -12,6 +12,7 @@ import type { SqliteStore } from '../src/store/sqlite.js';
 import {
   DagAlreadySubmittedError,
   DagCycleError,
+  DagJobRetryError,
   DagNodeNotSerializableError,
   DagRunNotFoundError,
   DagWaitTimeoutError,
@@ -327,6 +328,11 @@ describe('running DAGs', () => {
       joinAll: 1,
     });
     expect(await run.retry()).toBe(0);
+    const gateJob = (done.nodes.gate as { jobId: string }).jobId;
+    await expect(q.retry(gateJob)).rejects.toThrow(DagJobRetryError);
+    await expect(q.retry(gateJob)).rejects.toThrow(
+      `(await q.dagRun('${run.id}')).retry()`,
+    );
   });
 
   it('fails a task that asks for a result it does not depend on', async () => {

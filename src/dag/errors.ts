@@ -157,6 +157,22 @@ export class UpstreamResultError extends DagError {
   }
 }
 
+/** q.retry(jobId) on the job of a DAG task. */
+export class DagJobRetryError extends DagError {
+  override readonly code = 'DAG_JOB_RETRY';
+  constructor(
+    readonly jobId: string,
+    readonly runId: string,
+    readonly node: string,
+  ) {
+    super(
+      `job ${jobId} runs task '${node}' of DAG run ${runId}; retry the ` +
+        `run instead: (await q.dagRun('${runId}')).retry() reruns its ` +
+        `failed tasks and the tasks their failure skipped.`,
+    );
+  }
+}
+
 /** The store in use has no DAG tables or methods. */
 export class DagUnsupportedStoreError extends DagError {
   override readonly code = 'DAG_UNSUPPORTED_STORE';

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createSerializer, inspectPayload } from '../serialize/index.js';
 import { Dag, buildAndSubmit } from '../dag/builder.js';
 import { DagRun } from '../dag/run.js';
+import { DagJobRetryError } from '../dag/errors.js';
 import type {
   LoadedCall,
   Serializer,
@@ -666,6 +667,10 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
   async retry(id: string): Promise<void> {
     this.assertOpen('retry');
     const now = this.options.clock();
+    // A DAG task's job is retried through its run, which also reopens the
+    // tasks its failure skipped.
+    const node = await this.store.dag?.jobNode(String(id));
+    if (node) throw new DagJobRetryError(String(id), node.runId, node.node);
     if (await this.store.requeue(String(id), now)) return;
     const row = await this.store.getJob(String(id), now);
     if (!row) throw new JobNotFoundError(String(id));
