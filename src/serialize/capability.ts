@@ -75,7 +75,8 @@ const METHOD =
 export async function runCapabilityMatrix(
   options: CapabilityOptions = {},
 ): Promise<CapabilityMatrix> {
-  const corpusDir = options.corpusDir ?? path.join(repoRoot, 'test', 'fixtures', 'corpus');
+  const corpusDir =
+    options.corpusDir ?? path.join(repoRoot, 'test', 'fixtures', 'corpus');
   const timeout = options.timeoutMs ?? 120_000;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'duckqueue-capability-'));
   try {
@@ -139,11 +140,12 @@ function order(
 /** The `node -e` program: the shape's code, then hand `fn` to the producer. */
 function evalProgram(shape: EvalShapeDef, out: string): string {
   const cells = script('cells');
-  const meta = { id: shape.id, title: shape.title, args: shape.args, expect: shape.expect };
+  const { id, title, args, expect } = shape;
+  const meta = JSON.stringify({ id, title, args, expect });
   return (
     `${shape.code}\n` +
     `import(${JSON.stringify(cells)})` +
-    `.then((m) => m.produceEvalShape(${JSON.stringify(meta)}, fn, ${JSON.stringify(out)}))` +
+    `.then((m) => m.produceEvalShape(${meta}, fn, ${JSON.stringify(out)}))` +
     '.then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });'
   );
 }
@@ -221,10 +223,13 @@ function node(args: string[], timeout: number): Promise<void> {
       { cwd: repoRoot, timeout, maxBuffer: 16 * 1024 * 1024 },
       (err, _stdout, stderr) => {
         if (!err) return resolve();
-        const what = args.includes('-e') ? 'node -e producer' : path.basename(args[2] ?? '');
+        const what = args.includes('-e')
+          ? 'node -e producer'
+          : path.basename(args[2] ?? '');
         reject(
           new Error(
-            `capability matrix: ${what} failed (${err.message.split('\n')[0]}):\n${stderr}`,
+            `capability matrix: ${what} failed ` +
+              `(${err.message.split('\n')[0]}):\n${stderr}`,
           ),
         );
       },

@@ -54,7 +54,8 @@ const BUILT_IN = new Set(['v8', 'json', 'source', 'auto']);
 export function registerSerializer(name: string, factory: BackendFactory): void {
   if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(name)) {
     throw new SerializationError(
-      `serializer name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`,
+      "serializer name must be letters, digits, '.', '_' or '-', got " +
+        JSON.stringify(name),
     );
   }
   if (BUILT_IN.has(name) || name in ALIASES) {

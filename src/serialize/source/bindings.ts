@@ -104,7 +104,9 @@ function collectDeclarations(
     case 'ForInStatement':
     case 'ForOfStatement': {
       const head = node.init ?? node.left;
-      if (head?.type === 'VariableDeclaration' && head.kind !== 'var') lexical([head], names);
+      if (head?.type === 'VariableDeclaration' && head.kind !== 'var') {
+        lexical([head], names);
+      }
       return;
     }
     case 'CatchClause':

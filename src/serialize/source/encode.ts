@@ -190,7 +190,11 @@ export class SourceEncoder {
 
   private instanceHole(obj: object, path: string): number {
     const proto = Object.getPrototypeOf(obj) as { constructor: Function };
-    const index = this.newHole(obj, { k: 'instance', cls: { v: null }, props: { v: null } });
+    const index = this.newHole(obj, {
+      k: 'instance',
+      cls: { v: null },
+      props: { v: null },
+    });
     const cls = this.slot(proto.constructor, `${path}.constructor`);
     const props: Record<string, unknown> = {};
     for (const key of Object.keys(obj)) {
@@ -277,7 +281,9 @@ function isPlainObject(value: object): boolean {
 }
 
 function child(path: string, key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key)
+    ? `${path}.${key}`
+    : `${path}[${JSON.stringify(key)}]`;
 }
 
 /** Values node:v8 copies faithfully on its own. */
@@ -299,7 +305,10 @@ const NATIVE_ERRORS: unknown[] = [
 ];
 
 function isNativeError(value: object): boolean {
-  return types.isNativeError(value) && NATIVE_ERRORS.includes(Object.getPrototypeOf(value));
+  return (
+    types.isNativeError(value) &&
+    NATIVE_ERRORS.includes(Object.getPrototypeOf(value))
+  );
 }
 
 /**
@@ -354,7 +363,8 @@ function isSpecialObject(
     throw new NotSerializableError(
       path,
       'it is a module namespace obtained at run time',
-      'Import the module statically at the top of its file, or import() it inside the function.',
+      'Import the module statically at the top of its file, or import() ' +
+        'it inside the function.',
     );
   }
   return refuseInstance(value, path) ;
@@ -372,8 +382,10 @@ function isPlainContainer(value: object): boolean {
  * and of classes with private fields (#x cannot be read from outside).
  */
 function refuseInstance(value: object, path: string): true {
-  const HANDLE_ADVICE = 'Create it inside the function, or pass what it holds as an argument.';
-  for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+  const HANDLE_ADVICE =
+    'Create it inside the function, or pass what it holds as an argument.';
+  let proto = Object.getPrototypeOf(value);
+  for (; proto; proto = Object.getPrototypeOf(proto)) {
     if (proto === Object.prototype) break;
     const ctor = proto.constructor as Function | undefined;
     if (typeof ctor !== 'function' || ctor.prototype !== proto) {
@@ -424,7 +436,8 @@ function refuseInstance(value: object, path: string): true {
         path,
         `it is an instance of ${name}, which has private fields (#name) ` +
           'that cannot be read or restored from outside the class',
-        'Use ordinary properties, or pass the data and build the instance in the function.',
+        'Use ordinary properties, or pass the data and build the ' +
+          'instance in the function.',
       );
     }
   }

@@ -234,7 +234,12 @@ function findCaptures(
       (!script.isModule && hit.scopeIndex === outermostClosure);
     const imported = isTopLevel ? imports.get(name) : undefined;
     if (imported && !isReassignable(ancestors, name)) {
-      captures.push({ name, from: 'import', module: imported.module, export: imported.name });
+      captures.push({
+        name,
+        from: 'import',
+        module: imported.module,
+        export: imported.name,
+      });
       continue;
     }
     if (name === 'require' && isTopLevel && !script.isModule) {

@@ -46,7 +46,10 @@ export function readSourceBody(bytes: Uint8Array): SourceBody {
     !Array.isArray(b.imports) ||
     b.marks.length !== b.holes.length
   ) {
-    throw damaged(`expected a version ${SOURCE_BODY_VERSION} body with holes, marks and imports`);
+    throw damaged(
+      `expected a version ${SOURCE_BODY_VERSION} body with holes, marks ` +
+        'and imports',
+    );
   }
   return b;
 }
@@ -128,7 +131,9 @@ class Rebuild {
   }
 
   slot(slot: Slot, where: string): unknown {
-    if (typeof slot !== 'object' || slot === null) throw damaged(`${where} is not a slot`);
+    if (typeof slot !== 'object' || slot === null) {
+      throw damaged(`${where} is not a slot`);
+    }
     if ('h' in slot) return this.hole(slot.h, where);
     if ('d' in slot) return this.fill(slot.d);
     if ('v' in slot) return slot.v;
@@ -246,7 +251,9 @@ class Rebuild {
     if (text.form !== hole.form) throw damaged(`function ${index} form does not match`);
     const names = hole.caps.map((c) => c?.[0]);
     for (const name of names) {
-      if (typeof name !== 'string' || !IDENTIFIER.test(name) || name.startsWith('__dq$')) {
+      const valid =
+        typeof name === 'string' && IDENTIFIER.test(name) && !name.startsWith('__dq$');
+      if (!valid) {
         throw damaged(`function ${index} captures an invalid name`);
       }
     }
