@@ -69,6 +69,22 @@ function capabilityHeadline(suite: SuiteResult): string {
   return cells.length ? `${works} of ${cells.length} cells work` : '';
 }
 
+function securityHeadline(suite: SuiteResult): string {
+  const value = (id: string) => {
+    const metric = suite.metrics.find((m) => m.id === id);
+    return metric?.kind === 'exact' ? metric.value : '?';
+  };
+  const signed = timingOf(suite.metrics, 'security.roundtrip.v8.signed');
+  const parts = [
+    `${value('security.catalogue.refused')} of ` +
+      `${value('security.catalogue.cases')} hostile payloads refused`,
+  ];
+  if (signed?.ratio) {
+    parts.push(`signing ${formatRatio(signed.ratio.stats.median)} (v8, 1 KB)`);
+  }
+  return parts.join(', ');
+}
+
 export function headline(suite: SuiteResult): string {
   if (suite.status !== 'ok' || suite.data === undefined) {
     return suite.status === 'ok' ? `${suite.metrics.length} metrics` : '';
@@ -85,6 +101,8 @@ export function headline(suite: SuiteResult): string {
         return pythonHeadline(suite, suite.data as PythonReferenceData);
       case 'capability':
         return capabilityHeadline(suite);
+      case 'security':
+        return securityHeadline(suite);
       default:
         return `${suite.metrics.length} metrics`;
     }
