@@ -23,6 +23,7 @@ import {
   openTestStore,
   requireUrl,
   uniqueSchema,
+  until,
   withClient,
 } from './helpers/postgres.js';
 
@@ -54,20 +55,6 @@ const claimReq = (workerId = 'w1', now = T0) => ({
   now,
   visibilityTimeoutMs: VT,
 });
-
-/** Poll `probe` until it returns a value; fail after 20 s. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function closedPort(): Promise<number> {
   const server = createServer();

@@ -60,3 +60,17 @@ export function requireUrl(): string {
   if (!PG_URL) throw new Error(PG_SKIP_REASON);
   return PG_URL;
 }
+
+/** Poll `probe` until it returns a value; fail after 20 s. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
