@@ -52,8 +52,8 @@ export interface DagTaskOptions {
   priority?: number;
   /** Attempts before the node counts as failed. Default: queue default. */
   maxAttempts?: number;
-  /** Per-attempt time limit in ms. Default: the queue default. */
-  timeoutMs?: number;
+  /** Per-attempt time limit in ms, null for none. Default: queue default. */
+  timeoutMs?: number | null;
 }
 
 export const DAG_TASK_OPTION_NAMES: readonly (keyof DagTaskOptions)[] = [
@@ -121,7 +121,7 @@ export interface DagContext {
   readonly runId: string;
   readonly dag: string;
   readonly node: string;
-  /** Direct upstreams, in the order dependsOn listed them. */
+  /** Direct upstreams, in the order their tasks were added. */
   readonly upstreamNames: readonly string[];
   /**
    * The result of a direct upstream that finished `done`. Throws
