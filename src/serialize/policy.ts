@@ -24,6 +24,7 @@ import {
   classifyModule,
   compileModulePattern,
   ModuleRefusal,
+  type ClassifiedModule,
   type ModulePattern,
 } from './policy-modules.js';
 import { DEFAULT_DENY_NAMES, DenyList, showName } from './policy-names.js';
@@ -130,6 +131,8 @@ const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
 
 /** Parsed code checks kept per Policy; more distinct texts clear it. */
 const SCAN_CACHE_LIMIT = 1000;
+/** Module specifiers classified per Policy; more clear the cache. */
+const MODULE_CACHE_LIMIT = 1000;
 
 /** The parts of a source body (source/encode.ts) the policy reads. */
 export interface SourceBodyShape {
@@ -155,6 +158,7 @@ export class Policy {
   private readonly allow: ModulePattern[] | null;
   private readonly prototypeKeys: ReadonlySet<string>;
   private readonly scans = new Map<string, CodeFinding | null>();
+  private readonly modules = new Map<string, ClassifiedModule | ModuleRefusal>();
 
   constructor(options: ResolvedPolicyOptions, root: string) {
     this.strict = options.strict;
@@ -302,7 +306,7 @@ export class Policy {
         'a job may not run code from modules that run other code',
       );
     }
-    const classified = classifyModule(ref.module, this.root);
+    const classified = this.classify(ref.module);
     if (classified instanceof ModuleRefusal) {
       throw refused(
         'allowModules',
@@ -421,6 +425,21 @@ export class Policy {
         'import',
       );
     });
+  }
+
+  /**
+   * classifyModule, remembered per specifier: resolving symlinks costs a
+   * file system call per path segment, on every enqueue and every load.
+   */
+  private classify(specifier: unknown): ClassifiedModule | ModuleRefusal {
+    if (typeof specifier !== 'string') return classifyModule(specifier, this.root);
+    let known = this.modules.get(specifier);
+    if (known === undefined) {
+      known = classifyModule(specifier, this.root);
+      if (this.modules.size >= MODULE_CACHE_LIMIT) this.modules.clear();
+      this.modules.set(specifier, known);
+    }
+    return known;
   }
 
   private checkFormat(format: string, when: 'write' | 'load'): void {
