@@ -171,7 +171,7 @@ function planUncached(fn: Function, root: string, path: string): FunctionPlan {
     live: false,
   };
   if (text.free.length === 0) return plan;
-  plan.captures = findCaptures(fn, text, facts.scopesId, script, ancestors, url, root);
+  plan.captures = findCaptures(text, facts.scopesId, script, ancestors, url, root);
   plan.live = plan.captures.some((c) => c.from === 'scope');
   return plan;
 }
@@ -198,7 +198,6 @@ interface Found {
 }
 
 function findCaptures(
-  fn: Function,
   text: FunctionText,
   scopesId: string | undefined,
   script: ParsedScript,
@@ -261,7 +260,6 @@ function findCaptures(
   fixed.forEach((f, i) => {
     f.capture.value = values[i];
   });
-  void fn;
   return captures;
 }
 
