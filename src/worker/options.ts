@@ -12,8 +12,18 @@ import {
   checkQueueName,
   describe,
 } from '../queue/options.js';
+import {
+  ISOLATION_OPTION_NAMES,
+  resolveIsolation,
+  type IsolationOptions,
+  type ResolvedIsolation,
+} from './isolation/options.js';
 
-export interface WorkerOptions {
+/**
+ * Isolation options (isolation, memoryLimitMb, sandbox, preload) are
+ * documented in ./isolation/options.ts.
+ */
+export interface WorkerOptions extends IsolationOptions {
   /** Jobs run at the same time (async functions overlap). Default 1. */
   concurrency?: number;
   /**
@@ -62,6 +72,7 @@ export interface ResolvedWorkerOptions {
   handleSignals: boolean;
   logger: Logger;
   heartbeatMs: number;
+  isolation: ResolvedIsolation;
 }
 
 export const WORKER_DEFAULTS = {
@@ -82,6 +93,7 @@ const WORKER_OPTION_NAMES = [
   'handleSignals',
   'logger',
   'heartbeatMs',
+  ...ISOLATION_OPTION_NAMES,
 ] as const;
 
 // setTimeout cannot wait longer than this.
@@ -130,6 +142,7 @@ export function resolveWorkerOptions(
     ),
     logger: o.logger ?? queueDefaults.logger,
     heartbeatMs: checkNumber('heartbeatMs', heartbeat, 1, MAX_MS, 'ms'),
+    isolation: resolveIsolation(o),
   };
 }
 

@@ -6,18 +6,23 @@
 // jobs finish quickly (see WorkerOptions.prefetch) and stores the results
 // of jobs that finish close together in one transaction.
 //
-// Caveat: jobs run in this process. A job that does not settle within its
-// timeoutMs is recorded as failed with JobTimeoutError and its slot is
-// freed, but its code may keep running in the background; a synchronous
-// infinite loop blocks the whole process, so neither the timeout nor a
-// graceful stop can interrupt it (its claim then lapses and another
-// worker retries it). Isolating jobs in threads or processes is separate
-// work.
+// Caveat: with isolation 'none' (the default) jobs run in this process. A
+// job that does not settle within its timeoutMs is recorded as failed with
+// JobTimeoutError and its slot is freed, but its code may keep running in
+// the background; a synchronous infinite loop blocks the whole process, so
+// neither the timeout nor a graceful stop can interrupt it (its claim then
+// lapses and another worker retries it). With isolation 'thread' or
+// 'process' (see ./isolation/) the payload is decoded and run in a pooled
+// isolate that is stopped on timeout, so the worker keeps serving.
 
 import { EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ClaimedJob } from '../queue/job.js';
-import { JobTimeoutError, QueueError } from '../queue/errors.js';
+import {
+  JobTimeoutError,
+  QueueError,
+  ResultEncodingError,
+} from '../queue/errors.js';
 import type { DuckQueue, SettleOutcome } from '../queue/queue.js';
 import {
   resolveWorkerOptions,
@@ -26,6 +31,9 @@ import {
 } from './options.js';
 import { QueuePicker } from './queue-picker.js';
 import { withDagContext } from '../dag/context.js';
+import { IsolatePool } from './isolation/pool.js';
+import { poolSettings } from './isolation/settings.js';
+import type { PoolSettings } from './isolation/pool.js';
 
 export interface JobStartEvent {
   job: ClaimedJob;
@@ -113,6 +121,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private wake: (() => void) | undefined;
   private finished: Promise<WorkerSummary> | undefined;
   private storeWait: Promise<unknown> | undefined;
+  /** Set while running when jobs run in threads or processes. */
+  private readonly isolated: PoolSettings | null;
+  private isolates: IsolatePool | undefined;
 
   constructor(
     readonly queue: DuckQueue,
@@ -125,6 +136,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       visibilityTimeoutMs: queue.options.visibilityTimeoutMs,
     });
     this.picker = new QueuePicker(this.options.weights);
+    this.isolated = poolSettings(queue, this.options);
   }
 
   get id(): string {
@@ -147,6 +159,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.state = 'running';
     this.summary = { done: 0, failed: 0, released: 0 };
+    if (this.isolated) this.isolates = new IsolatePool(this.isolated);
     this.finished = this.loop(options.untilEmpty === true);
     return this.finished;
   }
@@ -234,6 +247,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } finally {
       clearInterval(heartbeat);
       removeSignals();
+      // Released jobs still running in an isolate are stopped here.
+      await this.isolates?.close();
+      this.isolates = undefined;
       this.state = 'idle';
       this.graceOverride = undefined;
     }
@@ -337,36 +353,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const started = performance.now();
     let result: unknown;
     try {
-      let call;
-      try {
-        call = await this.queue.load(job);
-      } catch (err) {
-        // The payload cannot become a function again: retrying will not
-        // help, so the job ends failed with the reason kept.
-        if (entry.released) return;
-        const outcome = await this.queue.fail(job, err);
-        this.summary.failed++;
-        log.error(
-          'job failed: its payload cannot be loaded; it will not be retried',
-          {
-            jobId: job.id,
-            fn: job.fnName,
-            workerId: this.id,
-            reason: errorText(err),
-            fix: 'deploy the job module or re-enqueue the job, then retry it',
-          },
-        );
-        this.emit('job:failed', {
-          job,
-          error: err,
-          outcome,
-          durationMs: performance.now() - started,
-        });
-        return;
+      if (this.isolates) {
+        // Decoded and run in a thread or child process; the pool stops
+        // it at timeoutMs. A payload that cannot load fails at once.
+        const outcome = await this.isolates.run(job);
+        if (outcome.kind === 'unloadable') {
+          return await this.failUnloadable(entry, outcome.error, started);
+        }
+        if (outcome.kind === 'failed') throw outcome.error;
+        result = outcome.result;
+      } else {
+        let call;
+        try {
+          call = await this.queue.load(job);
+        } catch (err) {
+          return await this.failUnloadable(entry, err, started);
+        }
+        // A DAG task's last argument becomes its DagContext.
+        const args = await withDagContext(this.queue, job.id, call.args);
+        result = await runWithTimeout(job, () => call.fn(...args));
       }
-      // A DAG task's last argument becomes its DagContext.
-      const args = await withDagContext(this.queue, job.id, call.args);
-      result = await runWithTimeout(job, () => call.fn(...args));
     } catch (err) {
       if (entry.released) return;
       const outcome = await this.recordFailure(job, err);
@@ -390,6 +396,40 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.ackScheduled = true;
       setImmediate(() => void this.flushAcks());
     }
+  }
+
+  // The payload cannot become a function again (or its result cannot be
+  // stored): retrying will not help, so the job ends failed with the
+  // reason kept.
+  private async failUnloadable(
+    entry: Running,
+    err: unknown,
+    started: number,
+  ): Promise<void> {
+    const { job } = entry;
+    if (entry.released) return;
+    const outcome = await this.queue.fail(job, err);
+    this.summary.failed++;
+    const what =
+      err instanceof ResultEncodingError
+        ? 'its result cannot be stored'
+        : 'its payload cannot be loaded';
+    this.options.logger.error(
+      `job failed: ${what}; it will not be retried`,
+      {
+        jobId: job.id,
+        fn: job.fnName,
+        workerId: this.id,
+        reason: errorText(err),
+        fix: 'deploy the job module or re-enqueue the job, then retry it',
+      },
+    );
+    this.emit('job:failed', {
+      job,
+      error: err,
+      outcome,
+      durationMs: performance.now() - started,
+    });
   }
 
   private async recordFailure(

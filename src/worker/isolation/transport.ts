@@ -1,0 +1,154 @@
+// The two kinds of isolate as one small interface: send a message, hear
+// messages and the exit, kill. A thread is a worker_threads Worker; a
+// process is a forked child with an 'advanced' (node:v8) IPC channel.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker as Thread } from 'node:worker_threads';
+import {
+  defaultReadPaths,
+  entryUrl,
+  FROM_SOURCE,
+  sandboxFlags,
+  sandboxLoaderUrl,
+  tsxApiUrl,
+  tsxLoaderUrl,
+} from './launch.js';
+import type { ResolvedIsolation } from './options.js';
+import type { FromIsolate, ToIsolate } from './protocol.js';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** The isolate hit its heap limit. */
+  outOfMemory: boolean;
+  /** The end of its stderr (processes) or the error it died of. */
+  output: string;
+}
+
+export interface Transport {
+  send(message: ToIsolate): void;
+  onMessage(handler: (message: FromIsolate) => void): void;
+  onExit(handler: (info: ExitInfo) => void): void;
+  /** Stop it now; onExit handlers still run. */
+  kill(): void;
+}
+
+/** stderr kept per child process, to explain a crash. */
+const OUTPUT_TAIL_CHARS = 4_000;
+const OOM_TEXT = /heap out of memory|Reached heap limit|ERR_WORKER_OUT_OF_MEMORY/;
+
+export function startTransport(
+  isolation: ResolvedIsolation,
+  serializerRoot: string | undefined,
+): Transport {
+  return isolation.mode === 'thread'
+    ? threadTransport(isolation)
+    : processTransport(isolation, serializerRoot);
+}
+
+function threadTransport(isolation: ResolvedIsolation): Transport {
+  const entry = entryUrl('thread').href;
+  // From sources the entry is TypeScript: install tsx's hooks in the
+  // thread first (hooks registered in the parent do not reach it).
+  const script = FROM_SOURCE
+    ? `import(${JSON.stringify(tsxApiUrl())})` +
+      `.then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
+      '.catch((e) => { process.nextTick(() => { throw e; }); });'
+    : new URL(entry);
+  const limit = isolation.memoryLimitMb;
+  const thread = new Thread(script, {
+    eval: FROM_SOURCE,
+    execArgv: withoutTsx(process.execArgv),
+    ...(limit !== null ? { resourceLimits: { maxOldGenerationSizeMb: limit } } : {}),
+  });
+  let outOfMemory = false;
+  let output = '';
+  thread.on('error', (error: Error & { code?: string }) => {
+    if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') outOfMemory = true;
+    output = `${error.name}: ${error.message}`;
+  });
+  return {
+    send: (message) => thread.postMessage(message),
+    onMessage: (handler) => thread.on('message', handler),
+    onExit: (handler) =>
+      thread.on('exit', (code) =>
+        handler({ code, signal: null, outOfMemory, output }),
+      ),
+    kill: () => void thread.terminate(),
+  };
+}
+
+function processTransport(
+  isolation: ResolvedIsolation,
+  serializerRoot: string | undefined,
+): Transport {
+  const execArgv: string[] = [];
+  if (FROM_SOURCE) {
+    const loader = isolation.sandbox ? sandboxLoaderUrl() : tsxLoaderUrl();
+    execArgv.push('--import', loader);
+  }
+  if (isolation.memoryLimitMb !== null) {
+    execArgv.push(`--max-old-space-size=${isolation.memoryLimitMb}`);
+  }
+  if (isolation.sandbox) {
+    const reads = defaultReadPaths(serializerRoot);
+    execArgv.push(...sandboxFlags(isolation.sandbox, reads));
+  }
+  const child: ChildProcess = fork(fileURLToPath(entryUrl('process')), [], {
+    execArgv,
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  let tail = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+  });
+  // Sending to a child that just died fails; its exit is reported anyway.
+  child.on('error', () => {});
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.on('exit', (code, signal) => {
+      // Let the last stderr chunk arrive before reading the tail.
+      child.stderr!.once('end', () => done());
+      const timer = setTimeout(done, 100);
+      function done() {
+        clearTimeout(timer);
+        resolve({
+          code,
+          signal,
+          outOfMemory: OOM_TEXT.test(tail),
+          output: tail.trim().split('\n').slice(-3).join(' | '),
+        });
+      }
+      if (child.stderr!.readableEnded) done();
+    });
+  });
+  return {
+    send: (message) => {
+      if (child.connected) child.send(message);
+    },
+    onMessage: (handler) =>
+      child.on('message', (message) => handler(message as FromIsolate)),
+    onExit: (handler) => void exited.then(handler),
+    kill: () => void child.kill('SIGKILL'),
+  };
+}
+
+// Threads from sources get tsx through its API; an inherited `--import
+// tsx` would register the hooks twice.
+function withoutTsx(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (/^--(import|loader|experimental-loader)=.*tsx/.test(arg)) continue;
+    if (/^--(import|loader|experimental-loader)$/.test(arg)) {
+      if (/tsx/.test(argv[i + 1] ?? '')) {
+        i++;
+        continue;
+      }
+    }
+    out.push(arg);
+  }
+  return out;
+}
