@@ -28,7 +28,9 @@ export function createAutoBackend(options: ResolvedSerializerOptions): AutoBacke
       } catch (err) {
         if (!(err instanceof NotSerializableError)) throw err;
         const encoded = bySource.encode(call);
-        const reason = `${err.path}: ${err.reason}`;
+        // Kept short: it is stored in every fallback payload. The module
+        // location is already in the source body.
+        const reason = `${err.path}: ${err.reason.replace(/ \(in [^)]*\)/, '')}`;
         encoded.header.fallbackReason = reason;
         if (events.listenerCount('fallback') > 0) {
           events.emit('fallback', {
