@@ -5,6 +5,20 @@
 //
 // Captures are a snapshot taken when serialize() runs. Loading a source
 // payload runs code: see the caveat in load.ts.
+//
+// Caveats:
+// - Each function gets its own copy of what it captures. Two closures
+//   sent together that share one `let` (an increment/read pair) each get
+//   their own copy of it after loading; objects they share stay shared.
+// - Class instances are rebuilt from their class's prototype and their own
+//   enumerable properties; the constructor does not run again. Instances
+//   with #private fields or symbol-keyed properties are refused.
+// - Arrow functions that use `this`/`arguments` of the code around them,
+//   and methods that use `super`, are refused: that context is not a value.
+// - A new closure object costs several inspector round trips the first
+//   time it is serialized; the same function object again costs none
+//   unless a captured binding is reassigned somewhere (then its value is
+//   re-read each time).
 
 import v8 from 'node:v8';
 import type { Backend, EncodedCall } from '../backend.js';
