@@ -472,8 +472,18 @@ function groupRows(
       groups.set(key, group);
     }
   }
+  // Tags that always go together (a store and its serializer in one suite)
+  // would make identical groups: keep one, named by all its tags.
+  const unique = new Map<string, Group>();
+  for (const group of groups.values()) {
+    const key = `${group.suite}:${group.members.map((m) => m.now.id).join()}`;
+    const seen = unique.get(key);
+    if (seen) seen.tag = `${seen.tag}+${group.tag}`;
+    else unique.set(key, { ...group });
+  }
   const out: GateRow[] = [];
-  for (const [id, group] of groups) {
+  for (const group of unique.values()) {
+    const id = `${group.suite}[${group.tag}]`;
     if (group.members.length < 2) continue;
     const composite = compositeInput(group, context);
     if (!composite) continue;
@@ -538,9 +548,10 @@ function compositeInput(
       m.now.ratio!.samples.length === nNow,
   );
   if (!aligned || runCounts.size !== 1) return undefined;
-  const mean = (pick: (m: Group['members'][number]) => number): number =>
-    group.members.reduce((sum, m) => sum + pick(m), 0) / group.members.length;
   const runs = [...runCounts][0]!;
+  const weights = memberWeights(group, context, runs);
+  const mean = (pick: (m: Group['members'][number]) => number): number =>
+    group.members.reduce((sum, m, i) => sum + weights[i]! * pick(m), 0);
   return {
     currentRounds: Array.from({ length: nNow }, (_, i) =>
       mean((m) => m.sign * Math.log(m.now.ratio!.samples[i]!))),
@@ -549,6 +560,35 @@ function compositeInput(
     runLogs: Array.from({ length: runs }, (_, k) =>
       mean((m) => m.sign * Math.log(context.runMedians[m.now.id]![k]!))),
   };
+}
+
+/**
+ * Run-to-run spread below which a metric is not trusted to be steadier:
+ * eight runs can make a metric look steadier than it is by chance.
+ */
+const MIN_RUN_SPREAD = 0.02;
+
+/**
+ * Inverse-variance weights (normalised to 1): each member counts by how
+ * steady its median was across the baseline runs, so one operation that
+ * wanders by 50% between processes does not drown ten that hold within
+ * 3%. Equal weights when the baseline has fewer than 3 runs.
+ */
+function memberWeights(
+  group: Group,
+  context: TimingContext,
+  runs: number,
+): number[] {
+  const raw = group.members.map((m) => {
+    if (runs < 3) return 1;
+    const logs = context.runMedians[m.now.id]!.map(Math.log);
+    const mu = logs.reduce((a, b) => a + b, 0) / logs.length;
+    const variance =
+      logs.reduce((a, b) => a + (b - mu) ** 2, 0) / (logs.length - 1);
+    return 1 / Math.max(variance, MIN_RUN_SPREAD ** 2);
+  });
+  const total = raw.reduce((a, b) => a + b, 0);
+  return raw.map((w) => w / total);
 }
 
 function missingRow(
