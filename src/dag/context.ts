@@ -5,13 +5,25 @@
 // DagContext. Plain jobs pay one property check.
 
 import { decodeResult } from '../queue/codec.js';
-import type { DuckQueue } from '../queue/queue.js';
 import type { JobStatus } from '../store/types.js';
 import { UpstreamResultError } from './errors.js';
-import type { DagJobRow, DagNodeState, DagUpstreamRow } from './store.js';
+import type {
+  DagJobRow,
+  DagNodeState,
+  DagStore,
+  DagUpstreamRow,
+} from './store.js';
 import type { DagContext, DagNodeStatus } from './types.js';
 
 const SLOT_KEY = '__duckqueueDagContext';
+
+/**
+ * Where a context comes from: a DuckQueue, or anything that can look a
+ * job's node up (an isolate asks its supervising worker).
+ */
+export interface DagContextSource {
+  readonly store: { readonly dag?: Pick<DagStore, 'jobNode'> };
+}
 
 /** Placeholder stored as a DAG task's last argument. */
 export const DAG_CONTEXT_SLOT: Readonly<Record<string, 1>> = Object.freeze({
@@ -32,7 +44,7 @@ export function isDagContextSlot(value: unknown): boolean {
  * this between loading a job and running it.
  */
 export async function withDagContext(
-  queue: DuckQueue,
+  queue: DagContextSource,
   jobId: string,
   args: unknown[],
 ): Promise<unknown[]> {
