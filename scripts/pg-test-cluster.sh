@@ -52,7 +52,8 @@ install_postgres() {
 # 'postgres' account that Debian's package creates.
 as_owner() {
   if [[ $(id -u) -eq 0 ]]; then
-    runuser -u postgres -- "$@"
+    # runuser lives in /usr/sbin, which a minimal PATH may leave out.
+    "$(command -v runuser || echo /usr/sbin/runuser)" -u postgres -- "$@"
   else
     "$@"
   fi
