@@ -16,6 +16,10 @@
 // Caveat: the Store contract hands every time in from the caller's clock.
 // Workers on several machines must keep their clocks in sync (NTP); a
 // clock running ahead recovers other workers' claims early.
+// Caveat: needs PostgreSQL 12 or later (MATERIALIZED common table
+// expressions), and a session-level connection: behind a transaction-
+// pooling proxy such as PgBouncer in transaction mode, LISTEN does not
+// work (set notify: false; workers then poll).
 
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
