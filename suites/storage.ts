@@ -95,30 +95,30 @@ const SETTINGS: Record<
     postgresRounds: 3,
   },
   full: {
-    rounds: 10,
+    rounds: 6,
     rawForAll: true,
-    ungatedRounds: 10,
+    ungatedRounds: 6,
     sizes: {
       sqlite: {
-        single: 5000, batchSize: 1000, batches: 50, backlog: 10_000,
-        claims: 3000, claimBatch: 100, e2eSingle: 3000, e2eBatched: 10_000,
+        single: 2000, batchSize: 1000, batches: 20, backlog: 5000,
+        claims: 1000, claimBatch: 100, e2eSingle: 1000, e2eBatched: 5000,
       },
       duckdb: {
-        single: 200, batchSize: 1000, batches: 20, backlog: 3000,
-        claims: 150, claimBatch: 100, e2eSingle: 100, e2eBatched: 3000,
+        single: 60, batchSize: 1000, batches: 10, backlog: 2000,
+        claims: 60, claimBatch: 100, e2eSingle: 30, e2eBatched: 1000,
       },
     },
     tableSizes: [1_000, 10_000, 100_000],
-    scalingClaims: { sqlite: 2000, duckdb: 60 },
+    scalingClaims: { sqlite: 1000, duckdb: 30 },
     batchSizes: [10, 100, 1000, 10_000],
-    batchJobs: { sqlite: 50_000, duckdb: 5_000 },
+    batchJobs: { sqlite: 20_000, duckdb: 2_000 },
     diskJobs: 10_000,
-    durabilityJobs: 300,
+    durabilityJobs: 100,
     postgres: {
-      single: 1000, batchSize: 1000, batches: 20, backlog: 5000,
-      claims: 1000, claimBatch: 100, e2eSingle: 500, e2eBatched: 5000,
+      single: 300, batchSize: 1000, batches: 10, backlog: 2000,
+      claims: 300, claimBatch: 100, e2eSingle: 150, e2eBatched: 2000,
     },
-    postgresRounds: 5,
+    postgresRounds: 3,
   },
 };
 
@@ -219,12 +219,21 @@ async function measureScaling(
   const claims = settings.scalingClaims[backend.name]!;
   for (const rows of settings.tableSizes) {
     ctx.progress(`${backend.name} claim with ${rows} rows`);
-    const sizes = { ...settings.sizes[backend.name]!, backlog: rows, claims };
+    const sizes = {
+      ...settings.sizes[backend.name]!,
+      backlog: rows,
+      claims: Math.min(claims, rows),
+    };
     const claimSingle = workloads(jobs).find((w) => w.id === 'claim.single')!;
     const rate = await median3(() =>
       timeRound(backend, backend.openStore, claimSingle, sizes, jobs, (f) => f),
     );
-    data.scaling.push({ store: backend.name, rows, claims, jobsPerSec: rate });
+    data.scaling.push({
+      store: backend.name,
+      rows,
+      claims: sizes.claims,
+      jobsPerSec: rate,
+    });
   }
 }
 
