@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KNOWN_SUITES } from '../bench/registry.js';
+import { discoverSuites, KNOWN_SUITES } from '../bench/registry.js';
 import type { Results, SuiteResult } from '../bench/results.js';
 import { renderCapabilityBody } from './capability-page.js';
 import { renderDecision } from './decision.js';
@@ -111,9 +111,15 @@ export function renderIndex(results: Results): string {
   }
   const absent = KNOWN_SUITES.filter((k) => !seen.has(k.name));
   if (absent.length) {
+    const onDisk = new Set(discoverSuites().map((s) => s.name));
     lines.push('');
     for (const k of absent) {
-      lines.push(`- ${k.title} (${k.summary}): not available yet.`);
+      lines.push(
+        onDisk.has(k.name)
+          ? `- ${k.title} (${k.summary}): not part of this run; ` +
+              `\`npm run bench -- --suite ${k.name}\` measures it.`
+          : `- ${k.title} (${k.summary}): not available yet.`,
+      );
     }
   }
   const packages = Object.entries(results.environment.packages)
