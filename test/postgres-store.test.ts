@@ -209,13 +209,13 @@ describe.skipIf(!PG_URL)('postgres store: waking idle workers', () => {
     });
     opened.push(producer, consumer);
     // The first wait starts listening and asks the caller to look again.
-    expect(await consumer.waitForJobs(['default'], 10)).toBe(true);
+    expect(await consumer.waitForJobs!(['default'], 10)).toBe(true);
     return [consumer, producer];
   }
 
   it('wakes a waiting worker when another process enqueues', async () => {
     const [consumer, producer] = await pair();
-    const woken = consumer.waitForJobs(['default'], 60_000);
+    const woken = consumer.waitForJobs!(['default'], 60_000);
     await producer.enqueue(job({ createdAt: T0, runAt: T0 }));
     expect(await woken).toBe(true);
     expect(await consumer.claim(claimReq())).not.toBeNull();
@@ -224,11 +224,11 @@ describe.skipIf(!PG_URL)('postgres store: waking idle workers', () => {
   it('wakes only waiters of the queue that got work', async () => {
     const [consumer, producer] = await pair();
     let aWoke = false;
-    const forA = consumer.waitForJobs(['a'], 60_000).then((w) => {
+    const forA = consumer.waitForJobs!(['a'], 60_000).then((w) => {
       aWoke = true;
       return w;
     });
-    const forB = consumer.waitForJobs(['b'], 60_000);
+    const forB = consumer.waitForJobs!(['b'], 60_000);
     await producer.enqueueMany([job({ queue: 'b' })]);
     expect(await forB).toBe(true);
     // Notifications are handled in one go; b's woke every matching waiter.
@@ -243,7 +243,7 @@ describe.skipIf(!PG_URL)('postgres store: waking idle workers', () => {
     const other = await openTestStore();
     opened.push(other);
     let woke = false;
-    const waiting = consumer.waitForJobs(['default'], 60_000).then((w) => {
+    const waiting = consumer.waitForJobs!(['default'], 60_000).then((w) => {
       woke = true;
       return w;
     });
@@ -251,7 +251,7 @@ describe.skipIf(!PG_URL)('postgres store: waking idle workers', () => {
     await other.enqueue(job());
     // A marker in another queue of the same schema proves the earlier
     // notifications (if any) have been delivered and passed over.
-    const marker = consumer.waitForJobs(['marker'], 60_000);
+    const marker = consumer.waitForJobs!(['marker'], 60_000);
     await producer.enqueue(job({ queue: 'marker' }));
     expect(await marker).toBe(true);
     expect(woke).toBe(false);
@@ -262,13 +262,13 @@ describe.skipIf(!PG_URL)('postgres store: waking idle workers', () => {
   it('reports a notification that arrived between a claim and the wait', async () => {
     const [consumer, producer] = await pair();
     expect(await consumer.claim(claimReq())).toBeNull();
-    const seen = consumer.waitForJobs(['default'], 60_000);
+    const seen = consumer.waitForJobs!(['default'], 60_000);
     await producer.enqueue(job());
     expect(await seen).toBe(true);
     // Not claimed since: the next wait returns at once.
-    expect(await consumer.waitForJobs(['default'], 60_000)).toBe(true);
+    expect(await consumer.waitForJobs!(['default'], 60_000)).toBe(true);
     expect(await consumer.claim(claimReq())).not.toBeNull();
-    expect(await consumer.waitForJobs(['default'], 20)).toBe(false);
+    expect(await consumer.waitForJobs!(['default'], 20)).toBe(false);
   });
 
   it('wakes workers when recovery or release makes jobs ready again', async () => {
@@ -276,11 +276,11 @@ describe.skipIf(!PG_URL)('postgres store: waking idle workers', () => {
     await producer.enqueueMany([job(), job()]);
     const [a, b] = await producer.claimMany(claimReq(), 2);
     await consumer.claim(claimReq());
-    const afterRelease = consumer.waitForJobs(['default'], 60_000);
+    const afterRelease = consumer.waitForJobs!(['default'], 60_000);
     expect(await producer.release(a!.id, T0)).toBe(true);
     expect(await afterRelease).toBe(true);
     await consumer.claim(claimReq());
-    const afterRecovery = consumer.waitForJobs(['default'], 60_000);
+    const afterRecovery = consumer.waitForJobs!(['default'], 60_000);
     const lapsed = { name: 'Error', message: 'lapsed', stack: null, value: null };
     expect(
       await producer.recoverExpired({ now: T0 + VT + 1, error: lapsed }),
@@ -293,20 +293,21 @@ describe.skipIf(!PG_URL)('postgres store: waking idle workers', () => {
     const quiet = await openTestStore({ notify: false });
     const loud = await openStore(requireUrl(), { schema: quiet.schema });
     opened.push(quiet, loud);
-    expect(await loud.waitForJobs([], 10)).toBe(true);
+    expect(await loud.waitForJobs!([], 10)).toBe(true);
     let woke = false;
-    const waiting = loud.waitForJobs(['default'], 60_000).then((w) => {
+    const waiting = loud.waitForJobs!(['default'], 60_000).then((w) => {
       woke = true;
       return w;
     });
     await quiet.enqueue(job());
     // Notifications arrive in commit order: once the marker is in, a
     // notification from the quiet store would have been too.
-    const marker = loud.waitForJobs(['marker'], 60_000);
+    const marker = loud.waitForJobs!(['marker'], 60_000);
     await loud.enqueue(job({ queue: 'marker' }));
     expect(await marker).toBe(true);
     expect(woke).toBe(false);
-    expect(await quiet.waitForJobs(['default'], 10)).toBe(false);
+    // Workers see no way to wait and poll instead.
+    expect(quiet.waitForJobs).toBeUndefined();
     await loud.enqueue(job());
     expect(await waiting).toBe(true);
   });
@@ -525,8 +526,8 @@ describe.skipIf(!PG_URL)('postgres store: lost connections', () => {
     const { store, applicationName } = await tagged();
     const producer = await openStore(requireUrl(), { schema: store.schema });
     cleanups.push(() => producer.close());
-    expect(await store.waitForJobs(['default'], 10)).toBe(true);
-    const waiting = store.waitForJobs(['default'], 60_000);
+    expect(await store.waitForJobs!(['default'], 10)).toBe(true);
+    const waiting = store.waitForJobs!(['default'], 60_000);
     await withClient((c) =>
       c.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -536,8 +537,8 @@ describe.skipIf(!PG_URL)('postgres store: lost connections', () => {
     );
     // Woken to look again: notifications may have been missed.
     expect(await waiting).toBe(true);
-    expect(await store.waitForJobs(['default'], 60_000)).toBe(true);
-    const next = store.waitForJobs(['default'], 60_000);
+    expect(await store.waitForJobs!(['default'], 60_000)).toBe(true);
+    const next = store.waitForJobs!(['default'], 60_000);
     await producer.enqueue(job());
     expect(await next).toBe(true);
   });

@@ -252,6 +252,17 @@ export class PostgresStore extends EventEmitter implements Store {
   private readonly listener: JobListener;
   private closed = false;
   /**
+   * Wait until a job may be ready in one of `queues` (any queue when
+   * empty), or `timeoutMs` passes. True means "claim now"; it can be a
+   * false alarm. The first call opens the listening connection and returns
+   * true at once, since notifications sent before it were missed. Absent
+   * with `notify: false`, so workers poll every pollMs instead.
+   */
+  readonly waitForJobs?: (
+    queues: readonly string[],
+    timeoutMs: number,
+  ) => Promise<boolean>;
+  /**
    * DAG runs kept in this schema (src/dag/postgres.ts). A trigger on jobs
    * settles them, so ack, fail and recovery need no DAG code here.
    */
@@ -279,6 +290,10 @@ export class PostgresStore extends EventEmitter implements Store {
       options.schema,
       (err) => this.connectionError(err),
     );
+    if (options.notify) {
+      this.waitForJobs = async (queues, timeoutMs) =>
+        this.closed ? false : this.listener.wait(queues, timeoutMs);
+    }
   }
 
   /** The schema-qualified name of a table of this store. */
@@ -675,24 +690,6 @@ export class PostgresStore extends EventEmitter implements Store {
     } catch (err) {
       throw this.lostOr(err, 'requeue');
     }
-  }
-
-  /**
-   * Wait until a job may be ready in one of `queues` (any queue when
-   * empty), or `timeoutMs` passes. True means "claim now"; it can be a
-   * false alarm. The first call opens the listening connection and returns
-   * true at once, since notifications sent before it were missed.
-   */
-  async waitForJobs(
-    queues: readonly string[],
-    timeoutMs: number,
-  ): Promise<boolean> {
-    if (this.closed) return false;
-    if (!this.options.notify) {
-      await new Promise((r) => setTimeout(r, timeoutMs));
-      return false;
-    }
-    return this.listener.wait(queues, timeoutMs);
   }
 
   async close(): Promise<void> {
