@@ -30,6 +30,13 @@ let dir: string;
 
 const sum = (a: number, b: number) => a + b;
 
+/** A source payload whose class body would set the canary on load. */
+function canarySource(): Uint8Array {
+  return sourcePayload({
+    fn: { src: `class Job { static { globalThis.${ctx.canaryGlobal} = 1; } }` },
+  });
+}
+
 beforeAll(() => {
   ctx = createHostileContext();
   dir = mkdtempSync(path.join(tmpdir(), 'dq-security-queue-'));
@@ -91,7 +98,8 @@ describe('a queue with a policy, attacked through its database', () => {
     expect(await q.result(honest[0]!)).toBe(3);
     expect(await q.result(honest[1]!)).toBe(42);
     const expectations: Record<keyof typeof planted, [string, RegExp]> = {
-      unsignedExec: ['SignatureError', /not signed/],
+      // A 'json' queue loads json rows only: refused before the signature.
+      unsignedExec: ['PolicyViolationError', /does not load 'v8' payloads/],
       attackerKey: ['SignatureError', /'attacker'/],
       unsignedHonestLooking: ['SignatureError', /not signed/],
       garbage: ['SignatureError', /not a signed duckqueue envelope/],
@@ -145,30 +153,51 @@ describe('a queue with a policy, attacked through its database', () => {
     await q.close();
   });
 
-  it("needs strict to keep source rows out of a 'json' queue", async () => {
-    // The queue loads each row with a serializer for the row's own format,
-    // so a queue opened with 'json' would load a planted 'source' row.
-    const dbFile = path.join(dir, 'json-strict.db');
+  it("keeps planted source rows out of a 'json' queue", async () => {
+    // A row says which format it is, and an attacker writes the row: a
+    // queue loads only the formats its own serialization writes, so a
+    // 'json' queue refuses a 'source' row without strict or a key.
+    const dbFile = path.join(dir, 'json-formats.db');
     const q = await DuckQueue.open(dbFile, {
       serialization: 'json',
       serializerOptions: { root: ctx.root },
-      policy: { signingKey: null, strict: true },
+      policy: { signingKey: null },
     });
-    const planted = plant(
-      dbFile,
-      sourcePayload({
-        fn: { src: `class Job { static { globalThis.${ctx.canaryGlobal} = 1; } }` },
-      }),
-      'source',
-    );
+    const planted = plant(dbFile, canarySource(), 'source');
     const honest = await q.enqueue(sum, { args: [1, 1] });
     await new Worker(q, { concurrency: 1, pollMs: 10 }).run({ untilEmpty: true });
     const job = await q.getJob(planted);
     expect(job.status).toBe('failed');
-    expect(job.lastError?.message).toMatch(/policy\.strict/);
+    expect(job.lastError?.name).toBe('PolicyViolationError');
+    expect(job.lastError?.message).toMatch(/does not load 'source' payloads/);
     expect(await q.result(honest)).toBe(2);
     expect(canaryFired(ctx)).toBe(false);
     await q.close();
+  });
+
+  it('refuses source rows by strict when acceptFormats lets them in', async () => {
+    const dbFile = path.join(dir, 'json-strict.db');
+    const q = await DuckQueue.open(dbFile, {
+      serialization: 'json',
+      acceptFormats: ['json', 'source'],
+      serializerOptions: { root: ctx.root },
+      policy: { signingKey: null, strict: true },
+    });
+    const planted = plant(dbFile, canarySource(), 'source');
+    await new Worker(q, { concurrency: 1, pollMs: 10 }).run({ untilEmpty: true });
+    const job = await q.getJob(planted);
+    expect(job.status).toBe('failed');
+    expect(job.lastError?.message).toMatch(/policy\.strict/);
+    expect(canaryFired(ctx)).toBe(false);
+    await q.close();
+  });
+
+  it('rejects a malformed acceptFormats option', async () => {
+    await expect(
+      DuckQueue.open(path.join(dir, 'bad-formats.db'), {
+        acceptFormats: [] as string[],
+      }),
+    ).rejects.toThrow(/acceptFormats: expected a non-empty array/);
   });
 
   it('keeps a running worker alive and working after a refusal', async () => {

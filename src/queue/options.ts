@@ -7,6 +7,7 @@ import type { SerializationName, Serializer } from '../serialize/types.js';
 import type { Store, StoreOptions } from '../store/types.js';
 import { InvalidOptionError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import { resolveAcceptFormats } from './accept-formats.js';
 
 export interface BackoffOptions {
   /** Delay before the second attempt, in ms. Default 1000. */
@@ -50,6 +51,14 @@ export interface DuckQueueOptions {
    * every format the queue loads. Default: the serializer defaults.
    */
   policy?: PolicyOptions;
+  /**
+   * Payload formats this queue loads; any other row ends `failed` with a
+   * PolicyViolationError before its body is decoded. Default: what the
+   * serialization can write ('json' → json only; 'v8' → v8, json;
+   * 'source' and 'auto' → v8, source, json), so a row planted with a
+   * code-carrying format is never run by a queue that does not use one.
+   */
+  acceptFormats?: string[];
   /**
    * 'sqlite' (default), 'duckdb', 'postgres', or an opened Store. For a
    * Store instance the location is only a label.
@@ -99,6 +108,7 @@ export interface DuckQueueOptions {
 export interface ResolvedQueueOptions {
   serialization: SerializationName | Serializer;
   serializerOptions: Record<string, unknown>;
+  acceptFormats: readonly string[];
   store: string | Store;
   storeOptions: StoreOptions;
   visibilityTimeoutMs: number;
@@ -131,6 +141,7 @@ const QUEUE_OPTION_NAMES = [
   'serialization',
   'serializerOptions',
   'policy',
+  'acceptFormats',
   'store',
   'storeOptions',
   'visibilityTimeoutMs',
@@ -391,6 +402,7 @@ export function resolveQueueOptions(
   return {
     serialization,
     serializerOptions: withPolicy(o, serialization),
+    acceptFormats: resolveAcceptFormats(o.acceptFormats, serialization),
     store,
     storeOptions: o.storeOptions ?? {},
     visibilityTimeoutMs: checkNumber(

@@ -14,6 +14,7 @@ import type {
   Serializer,
 } from '../serialize/types.js';
 import { isStore, openStore } from '../store/index.js';
+import { assertAcceptedFormat } from './accept-formats.js';
 import type {
   AckRequest,
   ClaimFence,
@@ -382,11 +383,12 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
    * function cannot be found; the job should then be fail()ed.
    */
   async load(job: ClaimedJob): Promise<LoadedCall> {
+    assertAcceptedFormat(job.format, this.options.acceptFormats);
     return this.loaderFor(job.format).deserialize(job.payload);
   }
 
-  // A payload is read by a serializer for its own format, so a worker
-  // opened with 'json' can still run jobs enqueued as 'v8'.
+  // A payload is read by a serializer for its own format (one of
+  // acceptFormats), so a worker opened with 'v8' still runs 'json' jobs.
   private loaderFor(format: string): Serializer {
     if (typeof this.options.serialization !== 'string') return this.serializer;
     let loader = this.loaders.get(format);

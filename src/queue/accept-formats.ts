@@ -1,0 +1,61 @@
+// Which payload formats a queue agrees to load. A row's format is written
+// by whoever can write to the database, so a worker must not load a
+// code-carrying 'source' payload just because a row says so: by default a
+// queue loads only what its own serialization could have written.
+
+import type { SerializationName, Serializer } from '../serialize/types.js';
+import { PolicyViolationError } from '../serialize/errors.js';
+import { InvalidOptionError } from './errors.js';
+
+const DEFAULTS: Record<string, readonly string[]> = {
+  // Registry payloads only: a 'json' queue never runs shipped code.
+  json: ['json'],
+  // Module references and registry names: code that is already on disk.
+  v8: ['v8', 'json'],
+  pickle: ['v8', 'json'],
+  source: ['source', 'v8', 'json'],
+  cloudpickle: ['source', 'v8', 'json'],
+  auto: ['v8', 'source', 'json'],
+};
+
+/** The formats a queue loads when `acceptFormats` is not given. */
+export function defaultAcceptFormats(
+  serialization: SerializationName | Serializer,
+): readonly string[] {
+  const name =
+    typeof serialization === 'string' ? serialization : serialization.name;
+  return DEFAULTS[name] ?? [name];
+}
+
+export function resolveAcceptFormats(
+  given: unknown,
+  serialization: SerializationName | Serializer,
+): readonly string[] {
+  if (given === undefined) return defaultAcceptFormats(serialization);
+  if (
+    !Array.isArray(given) ||
+    given.length === 0 ||
+    !given.every((f) => typeof f === 'string' && f.length > 0)
+  ) {
+    throw new InvalidOptionError(
+      'acceptFormats',
+      "expected a non-empty array of format names such as ['v8', 'json']",
+    );
+  }
+  return [...given];
+}
+
+/** Refuse a payload whose format this queue does not load. */
+export function assertAcceptedFormat(
+  format: string,
+  accepted: readonly string[],
+): void {
+  if (accepted.includes(format)) return;
+  throw new PolicyViolationError(
+    `this queue does not load '${format}' payloads (it loads ` +
+      `${accepted.map((f) => `'${f}'`).join(', ')}). The row was not ` +
+      `written by this queue's serializer, or the queue's serialization ` +
+      `changed; add '${format}' to the acceptFormats option only if you ` +
+      `trust every writer of the database.`,
+  );
+}
