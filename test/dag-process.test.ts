@@ -202,7 +202,7 @@ describe('DAG tasks and the serializer', () => {
         const dir = tempDir();
         const db = join(dir, `${name}.db`);
         const { runId } = await runScript('dag-lambdas.ts', [db, name]);
-        const worker = start('dag-worker.ts', [db, runId]);
+        const worker = start('dag-worker.ts', [db, runId, '30000', name]);
         expect((await worker.exited).code).toBe(0);
         const q = await DuckQueue.open(db, { serialization: 'json' });
         try {
