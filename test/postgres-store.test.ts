@@ -3,7 +3,9 @@
 // wake-ups, and connections that drop in the middle of a claim, an ack or
 // an enqueue. The contract itself runs in store-contract.test.ts.
 
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +33,7 @@ import {
 // contract suite and the multi-process tests).
 if (!PG_URL) console.info(PG_SKIP_REASON);
 
+const NO_DRIVER = new URL('./fixtures/pg-no-driver.ts', import.meta.url);
 const T0 = 1_700_000_000_000;
 const VT = 30_000;
 
@@ -105,6 +108,22 @@ describe('postgres store: options', () => {
     expect(err.target).toBe(`queue@127.0.0.1:${port}/jobs`);
     expect(err.message).toContain('Check that the server is running');
     expect(err.message).not.toContain('s3cret');
+  });
+
+  it('names the missing pg package and how to install it', async () => {
+    // A real child process in which 'pg' cannot be resolved.
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(NO_DRIVER)],
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      );
+    });
+    expect(JSON.parse(out)).toMatchObject({
+      name: 'PostgresDriverMissingError',
+      code: 'PG_STORE_DRIVER_MISSING',
+    });
+    expect(JSON.parse(out).message).toContain('npm install pg');
   });
 
   it('is what the store registry opens for the name postgres', async () => {
