@@ -172,3 +172,32 @@ describe.each(['thread', 'process'] as const)('isolation %s', (mode) => {
     expect(unstorable.lastError?.name).toBe('ResultEncodingError');
   });
 });
+
+describe('DAG tasks in an isolate', () => {
+  it('gets each task its DagContext from the worker over the channel', async () => {
+    const queue = await DuckQueue.open(join(tempDir(), 'dag.db'), {
+      serialization: 'json',
+    });
+    try {
+      const dag = queue.dag('isolated');
+      dag.task(tasks.step, { name: 'a', args: ['a'] });
+      dag.task(tasks.step, { name: 'b', args: ['b'] });
+      dag.task(tasks.step, { name: 'c', args: ['c'], dependsOn: ['a', 'b'] });
+      const run = await dag.submit();
+      const worker = new Worker(queue, { isolation: 'thread', preload: PRELOAD });
+      await worker.run({ untilEmpty: true });
+      const result = await run.wait({ timeoutMs: 60_000, pollMs: 20 });
+      expect(result.state).toBe('done');
+      const node = result.nodes.c!;
+      expect(node.status).toBe('done');
+      const last = (node as { result: unknown }).result as {
+        path: string;
+        threadId: number;
+      };
+      expect(last.path).toBe('a+b>c');
+      expect(last.threadId).not.toBe(threadId);
+    } finally {
+      await queue.close();
+    }
+  });
+});
