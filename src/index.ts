@@ -1,6 +1,7 @@
 // Public API of the duckqueue package.
 export { DuckQueue } from './queue/queue.js';
 export { Worker } from './worker/worker.js';
+export * from './worker/isolation/index.js';
 export * from './queue/errors.js';
 export {
   DuckDBStoreError,

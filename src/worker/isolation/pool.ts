@@ -179,6 +179,13 @@ class Isolate {
   }
 
   run(job: ClaimedJob): Promise<IsolateOutcome> {
+    if (!this.alive) {
+      const error = new IsolateStartError(
+        this.settings.isolation.mode,
+        'it ended before the job could be sent to it',
+      );
+      return Promise.resolve({ kind: 'failed', error });
+    }
     return new Promise<IsolateOutcome>((settle) => {
       const running: Running = {
         job,
