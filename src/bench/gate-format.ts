@@ -54,16 +54,17 @@ export function renderGateMarkdown(
   }
   if (report.options.informational.length > 0) {
     lines.push(
-      `- Informational (not gated): ${report.options.informational.map((p) => `\`${p}*\``).join(', ')}`,
+      `- Informational (not gated): ${codeList(report.options.informational, '*')}`,
     );
   }
   if (report.options.only.length > 0) {
     lines.push(
-      `- Only metrics starting with: ${report.options.only.map((p) => `\`${p}\``).join(', ')}`,
+      `- Only metrics starting with: ${codeList(report.options.only, '')}`,
     );
   }
   for (const s of report.unhealthySuites) {
-    lines.push(`- Suite \`${s.suite}\` ${s.status}${s.reason ? `: ${escapeCell(s.reason)}` : ''}`);
+    const why = s.reason ? `: ${escapeCell(s.reason)}` : '';
+    lines.push(`- Suite \`${s.suite}\` ${s.status}${why}`);
   }
   lines.push(`- Verdicts: ${countVerdicts(report.rows)}`, '');
 
@@ -94,16 +95,19 @@ export function renderGateMarkdown(
 
 function describeBaseline(loaded: LoadedResults): string {
   const r = loaded.record;
-  if (!r) return `${describeRun(loaded)}; no recording record (not made by bench:baseline)`;
+  if (!r) {
+    return `${describeRun(loaded)}; no recording record (not made by ` +
+      'bench:baseline)';
+  }
   const who = r.email ? `${r.recordedBy} <${r.email}>` : r.recordedBy;
-  const sha = r.gitSha ? `${r.gitSha.slice(0, 10)}${r.gitDirty ? ' (dirty)' : ''}` : 'no git';
+  const sha = r.gitSha ? shortSha(r.gitSha, r.gitDirty) : 'no git';
   return `recorded ${r.date} by ${who} on ${r.host} at ${sha}: ` +
     `"${escapeCell(r.reason)}"`;
 }
 
 function describeRun(loaded: LoadedResults): string {
   const env = loaded.results.environment;
-  const sha = env?.gitSha ? ` at ${env.gitSha.slice(0, 10)}${env.gitDirty ? ' (dirty)' : ''}` : '';
+  const sha = env?.gitSha ? ` at ${shortSha(env.gitSha, env.gitDirty)}` : '';
   return `${loaded.results.mode} run ${env?.date ?? '(no date)'}${sha}`;
 }
 
@@ -117,12 +121,23 @@ function countVerdicts(rows: GateRow[]): string {
 }
 
 function side(row: GateRow, which: 'baseline' | 'current'): string {
+  if (row.group && row.ratio) {
+    const value = which === 'baseline'
+      ? row.ratio.baselineCentre
+      : row.ratio.currentMedian;
+    const extra = which === 'baseline'
+      ? ` (${row.group.members.length} metrics, ${row.ratio.baselineRuns} runs)`
+      : '';
+    return `geo ×${value.toPrecision(4)}${extra}`;
+  }
   const value = which === 'baseline' ? row.baselineValue : row.currentValue;
   const timing = which === 'baseline' ? row.baselineTiming : row.currentTiming;
   if (timing) return formatTiming(timing, row.ratio !== undefined);
   if (value === undefined) return '—';
   const unit = which === 'baseline' ? row.baselineUnit : row.currentUnit;
-  const text = typeof value === 'number' && unit ? `${value} ${unit}` : JSON.stringify(value);
+  const text = typeof value === 'number' && unit
+    ? `${value} ${unit}`
+    : JSON.stringify(value);
   return escapeCell(truncate(text, 60));
 }
 
@@ -166,4 +181,12 @@ function truncate(text: string, max: number): string {
 
 function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function codeList(prefixes: string[], suffix: string): string {
+  return prefixes.map((p) => `\`${p}${suffix}\``).join(', ');
+}
+
+function shortSha(sha: string, dirty: boolean | null): string {
+  return `${sha.slice(0, 10)}${dirty ? ' (dirty)' : ''}`;
 }

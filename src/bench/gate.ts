@@ -441,7 +441,7 @@ function decide(input: DecisionInput): {
   return { verdict, note, comparison };
 }
 
-/** One composite per (suite, tag): the geometric mean of its metrics. */
+/** One composite per (suite, tag): a weighted geometric mean of its metrics. */
 interface Group {
   suite: string;
   tag: string;
@@ -522,8 +522,8 @@ function groupRows(
         change: Math.exp(c.currentMedian - c.baselineCentre) - 1,
       },
       note: `all ${members.length} gated '${group.tag}' metrics of ` +
-        `${group.suite}, geometric mean: ${decision.note}; most changed: ` +
-        worst.join(', '),
+        `${group.suite}, weighted geometric mean: ${decision.note}; ` +
+        `most changed: ${worst.join(', ')}`,
     });
   }
   return out;
