@@ -58,9 +58,9 @@ export function packageRoot(): string {
  * What a sandboxed child may always read, so it can start and load jobs:
  * the duckqueue package (its code, node_modules, the TypeScript loader),
  * the working directory (the app's modules and node_modules, where
- * by-reference payloads point) and the serializer root. Real paths are
- * added beside symlinked ones, since the permission model checks the
- * path it is given.
+ * by-reference payloads point) and the serializer root. The real paths
+ * of these and of their node_modules are added beside them, since
+ * modules load from real paths. Links to anywhere else need allowFsRead.
  */
 export function defaultReadPaths(serializerRoot?: string): string[] {
   const paths = [packageRoot(), process.cwd()];
@@ -68,10 +68,14 @@ export function defaultReadPaths(serializerRoot?: string): string[] {
   const all = new Set<string>();
   for (const p of paths) {
     all.add(p);
-    try {
-      all.add(realpathSync(p));
-    } catch {
-      // A missing path is simply not readable.
+    // Modules load from their real paths: a symlinked node_modules (or a
+    // linked checkout) must be readable where it really is.
+    for (const linked of [p, path.join(p, 'node_modules')]) {
+      try {
+        all.add(realpathSync(linked));
+      } catch {
+        // A missing path is simply not readable.
+      }
     }
   }
   return [...all];
