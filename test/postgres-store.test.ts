@@ -511,6 +511,23 @@ describe.skipIf(!PG_URL)('postgres store: lost connections', () => {
       expect(await acking).toEqual([true, true]);
     });
 
+    it('keeps the plain error when no connection could be opened', async () => {
+      const { relay, direct, store } = await relayed();
+      await relay.close();
+      await until('the pool to drop its cut connections', async () =>
+        store.pool.totalCount === 0,
+      );
+      for (const attempt of [
+        () => store.enqueue(job()),
+        () => store.enqueueMany([job(), job()]),
+      ]) {
+        const err = await attempt().catch((e) => e);
+        expect(err).not.toBeInstanceOf(PostgresConnectionLostError);
+        expect(err).toMatchObject({ code: 'ECONNREFUSED' });
+      }
+      expect(await direct.countWaiting('default')).toBe(0);
+    });
+
     it('reports an enqueue whose outcome is unknown, never repeats it', async () => {
       const { relay, direct, store } = await relayed();
       relay.swallowReplies();

@@ -347,17 +347,21 @@ export class PostgresStore extends EventEmitter implements Store {
     try {
       return await this.insertMany(jobs);
     } catch (err) {
+      if (!isConnectionLost(err)) throw err;
+      this.connectionError(err as Error);
       // Nothing was committed unless COMMIT itself was cut off; insertMany
       // marks that case, which must not be repeated.
-      if (!isConnectionLost(err) || (err as CommitLost).commitSent) {
-        throw this.lostOr(err, 'enqueueMany');
+      if ((err as CommitLost).commitSent) {
+        throw new PostgresConnectionLostError('enqueueMany', { cause: err });
       }
-      this.connectionError(err as Error);
-      try {
-        return await this.insertMany(jobs);
-      } catch (again) {
-        throw this.lostOr(again, 'enqueueMany');
+    }
+    try {
+      return await this.insertMany(jobs);
+    } catch (again) {
+      if (isConnectionLost(again) && (again as CommitLost).commitSent) {
+        throw new PostgresConnectionLostError('enqueueMany', { cause: again });
       }
+      throw again;
     }
   }
 
@@ -717,8 +721,13 @@ export class PostgresStore extends EventEmitter implements Store {
     return this.pool.query<R>(text, values);
   }
 
+  /**
+   * A write that is not repeated: a connection that dropped with the
+   * statement sent leaves its outcome unknown, and the error says so. One
+   * that never connected sent nothing and keeps its own error.
+   */
   private lostOr(err: unknown, operation: string): unknown {
-    if (!isConnectionLost(err)) return err;
+    if (!isConnectionLost(err) || neverConnected(err)) return err;
     this.connectionError(err as Error);
     return new PostgresConnectionLostError(operation, { cause: err });
   }
@@ -730,6 +739,18 @@ export class PostgresStore extends EventEmitter implements Store {
 
 interface CommitLost {
   commitSent?: boolean;
+}
+
+/** The pool could not open a connection: no statement went out. */
+function neverConnected(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  const message = String((err as { message?: unknown }).message ?? '');
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === '57P03' ||
+    message.includes('timeout exceeded when trying to connect')
+  );
 }
 
 /**
