@@ -24,6 +24,7 @@ import type { QueueData, QueueRow } from '../src/bench/suite-data.js';
 // queue fails this suite with a reason instead of failing to start.
 import type { DuckQueue } from '../src/queue/queue.js';
 import type { Worker } from '../src/worker/worker.js';
+import { WORKER_DEFAULTS } from '../src/worker/options.js';
 
 const RAW_ID = 'queue.raw.sqlite.jobsPerSec';
 const MODES = ['v8', 'json', 'source', 'auto'] as const;
@@ -77,7 +78,11 @@ async function queueOperation(
   };
 }
 
-function rawOperation(jobs: number, payload: Uint8Array): BatchOperation {
+function rawOperation(
+  jobs: number,
+  payload: Uint8Array,
+  claimBatch: number,
+): BatchOperation {
   let dir = '';
   let loop: RawLoop | undefined;
   return {
@@ -86,7 +91,7 @@ function rawOperation(jobs: number, payload: Uint8Array): BatchOperation {
     tags: ['raw-sqlite'],
     prepare() {
       dir = tempDir();
-      loop = openRawSqliteLoop(path.join(dir, 'raw.db'), payload);
+      loop = openRawSqliteLoop(path.join(dir, 'raw.db'), payload, claimBatch);
     },
     async run() {
       return loop!.run(jobs, noopJob);
@@ -142,7 +147,7 @@ const suite = defineSuite({
             DuckQueue: queueModule.DuckQueue,
             Worker: workerModule.Worker,
           }),
-          rawOperation(plan.jobs, payload),
+          rawOperation(plan.jobs, payload, WORKER_DEFAULTS.prefetch),
           plan.store === 'duckdb' ? Math.min(queueRounds, 4) : queueRounds,
         );
         metrics.push(timed.task);
@@ -159,9 +164,13 @@ const suite = defineSuite({
       }
     }
     metrics.push(exact('queue.jobsPerRound', queueJobs, { unit: 'jobs' }));
+    metrics.push(
+      exact('queue.raw.claimBatch', WORKER_DEFAULTS.prefetch, { unit: 'jobs' }),
+    );
     const data: QueueData = {
       rows,
       rawMetricId: RAW_ID,
+      rawClaimBatch: WORKER_DEFAULTS.prefetch,
       jobsPerRound: queueJobs,
       rounds: queueRounds,
       targets: { jobsPerSecond: 10_000, fractionOfRaw: 0.5 },

@@ -104,6 +104,8 @@ export interface QueueRow {
 export interface QueueData {
   rows: QueueRow[];
   rawMetricId: string;
+  /** Rows the raw loop claims per statement (the worker's prefetch). */
+  rawClaimBatch: number;
   jobsPerRound: number;
   rounds: number;
   targets: { jobsPerSecond: number; fractionOfRaw: number };
