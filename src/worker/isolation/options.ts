@@ -90,12 +90,19 @@ export interface ResolvedIsolation {
 }
 
 /**
- * 'none' is the default. Measured on the queue benchmark (no-op jobs,
- * SQLite, 2 cores, `duckqueue bench`, suite 'isolation', quick mode):
- * none ≈ 7,100 jobs/s, thread ≈ 4,300 jobs/s (0.61× of none, about
- * +0.09 ms per job), process ≈ 2,700 jobs/s (0.38×, about +0.23 ms per
- * job). Isolation pays off for untrusted or long jobs, not for the short
- * trusted jobs a queue mostly runs; turn it on where it is needed.
+ * 'none' is the default, because isolation costs more than a short job
+ * does. Measured by suites/isolation.ts (quick mode, no-op 'v8' jobs on
+ * SQLite, one worker, concurrency 1, a busy 2-core machine; two runs),
+ * as ratios to the in-process worker in the same rounds:
+ * - thread: 0.46-0.67x the jobs/s of 'none', 1.7-2.2x the time per job
+ *   (+0.2-0.5 ms per job); a new pool's first job about 1.2-1.5 s.
+ * - process: 0.28-0.35x the jobs/s, 3.3-3.8x the time per job
+ *   (+0.3-0.7 ms per job); first job about 1.3-1.9 s.
+ * - sandboxed process: 0.33-0.42x the jobs/s; first job 9-13 s when run
+ *   from TypeScript sources (the in-thread TypeScript loader), far less
+ *   from compiled dist/.
+ * Choose 'thread' or 'process' for jobs that may hang, leak or come from
+ * producers you do not fully trust, not for short trusted jobs.
  */
 export const ISOLATION_DEFAULTS = {
   isolation: 'none',
