@@ -26,18 +26,26 @@
 
 import type { BaselineRecord } from './baseline.js';
 import {
-  mannWhitneyU,
   median,
-  predictionBand,
-  predictionPGreater,
   smallestPossibleP,
 } from './compare-stats.js';
+import { decide } from './gate-decision.js';
+import { groupRows } from './gate-groups.js';
 import {
   DEFAULT_GATE_OPTIONS,
   type GateOptions,
   type GateThresholds,
   thresholdsFor,
 } from './gate-options.js';
+import {
+  FAILING_VERDICTS,
+  type GateReport,
+  type GateRow,
+  type Located,
+  type TimingContext,
+  type TimingSide,
+  type Verdict,
+} from './gate-report.js';
 import type {
   ExactMetric,
   Metric,
@@ -46,118 +54,7 @@ import type {
   TimingMetric,
 } from './results.js';
 
-export type Verdict =
-  /** Within thresholds (timing) or identical (exact). */
-  | 'ok'
-  /** Ratio significantly and materially worse. Fails. */
-  | 'regressed'
-  /** Ratio significantly and materially better. Passes. */
-  | 'improved'
-  /** Exact value, metric kind or ratio reference differs. Fails. */
-  | 'changed'
-  /** In the baseline, absent from the current run. Fails. */
-  | 'missing'
-  /** In the current run only. Passes; re-record the baseline to gate it. */
-  | 'new'
-  /** Timing without a ratio: shown for information, not gated. */
-  | 'info'
-  /** Too few samples for the test to ever reach alpha. Fails. */
-  | 'too-few-samples';
-
-export const FAILING_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>([
-  'regressed',
-  'changed',
-  'missing',
-  'too-few-samples',
-]);
-
-/** Summary of one side of a timing metric. */
-export interface TimingSide {
-  unit: TimingMetric['unit'];
-  median: number;
-  n: number;
-  /** The centre the gate compares against (see RatioComparison). */
-  ratioMedian?: number;
-  ratioN?: number;
-  /** Separate benchmark processes behind the samples (baseline only). */
-  runs?: number;
-}
-
-/** The statistics behind a gated timing verdict. */
-export interface RatioComparison {
-  to: string;
-  better: TimingMetric['better'];
-  /**
-   * The baseline centre: the geometric mean of the per-run median ratios
-   * when the baseline has several runs, else the median ratio.
-   */
-  baselineCentre: number;
-  currentMedian: number;
-  /** currentMedian / baselineCentre - 1 (signed). */
-  change: number;
-  /**
-   * The change expressed as extra time per operation: equal to `change`
-   * for lower-is-better metrics, baseline/current - 1 for higher-is-better
-   * ones, so that "25% slower" reads 0.25 for both.
-   */
-  slowdown: number;
-  /** Mann–Whitney U on round samples: p for "current is worse". */
-  pWorse: number;
-  /** Mann–Whitney U on round samples: p for "current is better". */
-  pBetter: number;
-  method: 'exact' | 'normal';
-  /** Baseline runs with their own median; the run test needs >= 3. */
-  baselineRuns: number;
-  /** Run-level prediction test p for "worse", when baselineRuns >= 3. */
-  pRunWorse?: number;
-  pRunBetter?: number;
-  /** alpha / gated metrics: the level the run test is held to. */
-  runAlpha?: number;
-  /** Smallest slowdown this metric can fail at (floor or noise band). */
-  failsAbove: number;
-  thresholds: GateThresholds;
-}
-
-export interface GateRow {
-  id: string;
-  suite: string;
-  kind: Metric['kind'];
-  verdict: Verdict;
-  failed: boolean;
-  /** Exact values, when the metric is exact on that side. */
-  baselineValue?: ExactMetric['value'];
-  currentValue?: ExactMetric['value'];
-  baselineUnit?: string;
-  currentUnit?: string;
-  /** Timing summaries, when the metric is timing on that side. */
-  baselineTiming?: TimingSide;
-  currentTiming?: TimingSide;
-  ratio?: RatioComparison;
-  /** Set on composite rows: the tag and the metrics averaged. */
-  group?: { tag: string; members: string[] };
-  /** One sentence on why the verdict is what it is. */
-  note: string;
-}
-
-export interface GateReport {
-  passed: boolean;
-  /** Timing metrics judged statistically (a Bonferroni divisor). */
-  gatedTimingMetrics: number;
-  /** Backend groups judged as composites (the other divisor). */
-  groups: number;
-  /** Runs behind the baseline's timing metrics (1 for a plain results file). */
-  baselineRuns: number;
-  rows: GateRow[];
-  failures: GateRow[];
-  options: GateOptions;
-  /** Suites of the current run that did not finish, with their reasons. */
-  unhealthySuites: { suite: string; status: string; reason?: string }[];
-}
-
-interface Located {
-  metric: Metric;
-  suite: SuiteResult;
-}
+export * from './gate-report.js';
 
 /** Compares every metric of `current` against `baseline`. */
 export function compareResults(
@@ -229,16 +126,6 @@ export function compareResults(
     options,
     unhealthySuites,
   };
-}
-
-interface TimingContext {
-  informational: (id: string) => boolean;
-  runMedians: Record<string, number[]>;
-  thresholdsFor: (id: string) => GateThresholds;
-  /** Run-test level for one metric: half of alpha over the metrics. */
-  metricAlpha: (t: GateThresholds) => number;
-  /** Run-test level for one group: the other half over the groups. */
-  groupAlpha: (t: GateThresholds) => number;
 }
 
 function indexMetrics(
@@ -357,240 +244,6 @@ function judgeTiming(
   return finish(row, decision.verdict, decision.note);
 }
 
-/** The numbers `decide` works on, all as "log time per op" (worse = larger). */
-interface DecisionInput {
-  currentRounds: number[];
-  baselineRounds: number[];
-  /** One value per baseline run (that run's median). */
-  runLogs: number[];
-  thresholds: GateThresholds;
-  /** Level of the run test for this comparison (already corrected). */
-  runAlpha: number;
-}
-
-/** Comparison fields in log units; callers convert to ratios. */
-type LogComparison = Omit<RatioComparison, 'to' | 'better' | 'change'>;
-
-/**
- * The statistical decision shared by single metrics and groups: effect
- * floor, Mann–Whitney U on rounds, and the run-level prediction test.
- */
-function decide(input: DecisionInput): {
-  verdict: Verdict;
-  note: string;
-  comparison: LogComparison;
-} {
-  const { thresholds, runLogs, runAlpha } = input;
-  const centre = runLogs.length >= 2
-    ? runLogs.reduce((a, b) => a + b, 0) / runLogs.length
-    : median(input.baselineRounds);
-  const current = median(input.currentRounds);
-  const slowdown = Math.exp(current - centre) - 1;
-  const test = mannWhitneyU(input.currentRounds, input.baselineRounds);
-  const comparison: LogComparison = {
-    baselineCentre: centre,
-    currentMedian: current,
-    slowdown,
-    pWorse: test.pGreater,
-    pBetter: test.pLess,
-    method: test.method,
-    baselineRuns: runLogs.length,
-    failsAbove: thresholds.minEffect,
-    thresholds,
-  };
-
-  let runWorse = true;
-  let runBetter = true;
-  let runText: string;
-  if (runLogs.length >= 3) {
-    comparison.runAlpha = runAlpha;
-    comparison.pRunWorse = predictionPGreater(current, runLogs);
-    comparison.pRunBetter = predictionPGreater(
-      -current,
-      runLogs.map((x) => -x),
-    );
-    const band = Math.exp(predictionBand(runLogs, runAlpha)) - 1;
-    comparison.failsAbove = Math.max(thresholds.minEffect, band);
-    runWorse = comparison.pRunWorse < runAlpha;
-    runBetter = comparison.pRunBetter < runAlpha;
-    runText = `runs p = ${formatP(comparison.pRunWorse)} (needs < ` +
-      `${formatP(runAlpha)})`;
-  } else {
-    runText = `baseline has ${runLogs.length || 1} run(s), so run-to-run ` +
-      'noise is not accounted for: record it with --runs 3 or more';
-  }
-
-  const effect = `${percent(slowdown)} time per op`;
-  const limit = `fails above ${percent(comparison.failsAbove)}`;
-  const evidence = `rounds p = ${formatP(test.pGreater)}, ${runText}`;
-  let verdict: Verdict = 'ok';
-  let note: string;
-  if (slowdown >= thresholds.minEffect && test.pGreater < thresholds.alpha &&
-      runWorse) {
-    verdict = 'regressed';
-    note = `${effect} (${limit}); ${evidence}`;
-  } else if (-slowdown >= thresholds.minEffect &&
-      test.pLess < thresholds.alpha && runBetter) {
-    verdict = 'improved';
-    note = `${effect}; re-record the baseline to keep the gain`;
-  } else if (slowdown >= thresholds.minEffect) {
-    note = `${effect} but within noise (${limit}; ${evidence})`;
-  } else {
-    note = `${effect} (${limit})`;
-  }
-  return { verdict, note, comparison };
-}
-
-/** One composite per (suite, tag): a weighted geometric mean of its metrics. */
-interface Group {
-  suite: string;
-  tag: string;
-  members: { old: TimingMetric; now: TimingMetric; sign: number }[];
-}
-
-/**
- * Backend-level composites. A slower backend shows up in all of its
- * operations; averaging the log ratios of, say, ten operations cancels
- * most of each operation's own process luck, so a composite sees a
- * uniform slowdown that no single noisy metric could prove.
- */
-function groupRows(
-  rows: GateRow[],
-  before: Map<string, Located>,
-  after: Map<string, Located>,
-  context: TimingContext,
-): GateRow[] {
-  const groups = new Map<string, Group>();
-  for (const row of rows) {
-    if (!row.ratio) continue;
-    const old = before.get(row.id)!.metric as TimingMetric;
-    const now = after.get(row.id)!.metric as TimingMetric;
-    for (const tag of now.tags ?? []) {
-      const key = `${row.suite}[${tag}]`;
-      const group = groups.get(key) ?? { suite: row.suite, tag, members: [] };
-      group.members.push({ old, now, sign: now.better === 'lower' ? 1 : -1 });
-      groups.set(key, group);
-    }
-  }
-  // Tags that always go together (a store and its serializer in one suite)
-  // would make identical groups: keep one, named by all its tags.
-  const unique = new Map<string, Group>();
-  for (const group of groups.values()) {
-    const key = `${group.suite}:${group.members.map((m) => m.now.id).join()}`;
-    const seen = unique.get(key);
-    if (seen) seen.tag = `${seen.tag}+${group.tag}`;
-    else unique.set(key, { ...group });
-  }
-  const out: GateRow[] = [];
-  for (const group of unique.values()) {
-    const id = `${group.suite}[${group.tag}]`;
-    if (group.members.length < 2) continue;
-    const composite = compositeInput(group, context);
-    if (!composite) continue;
-    const thresholds = context.thresholdsFor(id);
-    const decision = decide({
-      ...composite,
-      thresholds,
-      runAlpha: context.groupAlpha(thresholds),
-    });
-    const c = decision.comparison;
-    const members = group.members.map((m) => m.now.id);
-    const worst = group.members
-      .map((m) => ({
-        id: m.now.id,
-        slowdown: Math.exp(
-          m.sign * (Math.log(median(m.now.ratio!.samples)) -
-            Math.log(median(m.old.ratio!.samples))),
-        ) - 1,
-      }))
-      .sort((a, b) => b.slowdown - a.slowdown)
-      .slice(0, 3)
-      .map((m) => `${m.id} ${percent(m.slowdown)}`);
-    out.push({
-      id,
-      suite: group.suite,
-      kind: 'timing',
-      verdict: decision.verdict,
-      failed: FAILING_VERDICTS.has(decision.verdict),
-      group: { tag: group.tag, members },
-      ratio: {
-        ...c,
-        to: 'each metric\'s own reference',
-        better: 'lower',
-        baselineCentre: Math.exp(c.baselineCentre),
-        currentMedian: Math.exp(c.currentMedian),
-        change: Math.exp(c.currentMedian - c.baselineCentre) - 1,
-      },
-      note: `all ${members.length} gated '${group.tag}' metrics of ` +
-        `${group.suite}, weighted geometric mean: ${decision.note}; ` +
-        `most changed: ${worst.join(', ')}`,
-    });
-  }
-  return out;
-}
-
-/**
- * Per-round and per-run composite values of a group, or undefined when
- * its metrics do not line up (different round or run counts).
- */
-function compositeInput(
-  group: Group,
-  context: TimingContext,
-): Omit<DecisionInput, 'thresholds' | 'runAlpha'> | undefined {
-  const first = group.members[0]!;
-  const nOld = first.old.ratio!.samples.length;
-  const nNow = first.now.ratio!.samples.length;
-  const runCounts = new Set(
-    group.members.map((m) => (context.runMedians[m.now.id] ?? []).length),
-  );
-  const aligned = group.members.every(
-    (m) => m.old.ratio!.samples.length === nOld &&
-      m.now.ratio!.samples.length === nNow,
-  );
-  if (!aligned || runCounts.size !== 1) return undefined;
-  const runs = [...runCounts][0]!;
-  const weights = memberWeights(group, context, runs);
-  const mean = (pick: (m: Group['members'][number]) => number): number =>
-    group.members.reduce((sum, m, i) => sum + weights[i]! * pick(m), 0);
-  return {
-    currentRounds: Array.from({ length: nNow }, (_, i) =>
-      mean((m) => m.sign * Math.log(m.now.ratio!.samples[i]!))),
-    baselineRounds: Array.from({ length: nOld }, (_, i) =>
-      mean((m) => m.sign * Math.log(m.old.ratio!.samples[i]!))),
-    runLogs: Array.from({ length: runs }, (_, k) =>
-      mean((m) => m.sign * Math.log(context.runMedians[m.now.id]![k]!))),
-  };
-}
-
-/**
- * Run-to-run spread below which a metric is not trusted to be steadier:
- * eight runs can make a metric look steadier than it is by chance.
- */
-const MIN_RUN_SPREAD = 0.02;
-
-/**
- * Inverse-variance weights (normalised to 1): each member counts by how
- * steady its median was across the baseline runs, so one operation that
- * wanders by 50% between processes does not drown ten that hold within
- * 3%. Equal weights when the baseline has fewer than 3 runs.
- */
-function memberWeights(
-  group: Group,
-  context: TimingContext,
-  runs: number,
-): number[] {
-  const raw = group.members.map((m) => {
-    if (runs < 3) return 1;
-    const logs = context.runMedians[m.now.id]!.map(Math.log);
-    const mu = logs.reduce((a, b) => a + b, 0) / logs.length;
-    const variance =
-      logs.reduce((a, b) => a + (b - mu) ** 2, 0) / (logs.length - 1);
-    return 1 / Math.max(variance, MIN_RUN_SPREAD ** 2);
-  });
-  const total = raw.reduce((a, b) => a + b, 0);
-  return raw.map((w) => w / total);
-}
-
 function missingRow(
   id: string,
   old: Located,
@@ -669,13 +322,3 @@ function sameValue(a: ExactMetric['value'], b: ExactMetric['value']): boolean {
   return a === b;
 }
 
-/** Signed percentage with one decimal, e.g. "+24.9%". */
-export function percent(fraction: number, signed = true): string {
-  const text = `${(fraction * 100).toFixed(1)}%`;
-  return signed && fraction >= 0 ? `+${text}` : text;
-}
-
-export function formatP(p: number): string {
-  if (p < 0.0001) return p.toExponential(1);
-  return p.toFixed(4);
-}
