@@ -57,11 +57,23 @@ function threadTransport(isolation: ResolvedIsolation): Transport {
       '.catch((e) => { process.nextTick(() => { throw e; }); });'
     : new URL(entry);
   const limit = isolation.memoryLimitMb;
-  const thread = new Thread(script, {
+  // Threads inherit the process's flags unless given a list; a list is
+  // passed only to drop tsx (explicit lists refuse process-wide flags).
+  const argv = withoutTsx(process.execArgv);
+  const options = {
     eval: FROM_SOURCE,
-    execArgv: withoutTsx(process.execArgv),
+    ...(argv.length !== process.execArgv.length ? { execArgv: argv } : {}),
     ...(limit !== null ? { resourceLimits: { maxOldGenerationSizeMb: limit } } : {}),
-  });
+  };
+  let thread: Thread;
+  try {
+    thread = new Thread(script, options);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') {
+      throw error;
+    }
+    thread = new Thread(script, { ...options, execArgv: [] });
+  }
   let outOfMemory = false;
   let output = '';
   thread.on('error', (error: Error & { code?: string }) => {
