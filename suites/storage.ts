@@ -317,13 +317,14 @@ async function measureDisk(
           await driver.enqueueMany(jobs.many(Math.min(left, 1000)));
         }
         await driver.close();
-        return fileBytes(backend.files(location));
+        const free = (await backend.freeBytes?.(location)) ?? 0;
+        return { file: fileBytes(backend.files(location)), free };
       } finally {
         done();
       }
     };
-    const empty = await sizeWith(0);
-    const full = await sizeWith(n);
+    const empty = (await sizeWith(0)).file;
+    const { file: full, free } = await sizeWith(n);
     const perJob = Math.round((full - empty) / n);
     metrics.push(
       exact(`storage.${backend.name}.disk.${name}.bytesPerJob`, perJob, {
@@ -339,6 +340,7 @@ async function measureDisk(
       jobs: n,
       emptyFileBytes: empty,
       fileBytes: full,
+      freeBytes: free,
       bytesPerJob: perJob,
     });
   }

@@ -32,6 +32,11 @@ export interface Backend {
   /** Database files the backend writes for a location (for disk size). */
   files(location: string): string[];
   fileName: string;
+  /**
+   * Bytes inside the closed file that hold no data: pages or blocks freed
+   * and kept for reuse rather than returned to the file system.
+   */
+  freeBytes?(location: string): Promise<number>;
   openStore(location: string): Promise<QueueDriver>;
   openRaw(location: string): Promise<QueueDriver>;
 }
@@ -158,6 +163,16 @@ export const sqliteBackend: Backend = {
   name: 'sqlite',
   fileName: 'jobs.db',
   files: (location) => [location, `${location}-wal`, `${location}-shm`],
+  async freeBytes(location) {
+    const db = new Database(location, { readonly: true });
+    try {
+      const pages = db.pragma('freelist_count', { simple: true }) as number;
+      const size = db.pragma('page_size', { simple: true }) as number;
+      return pages * size;
+    } finally {
+      db.close();
+    }
+  },
   openStore: async (location) => storeDriver(await openSqliteStore(location)),
   openRaw: (location) => openRawSqlite(location),
 };
@@ -280,6 +295,21 @@ export const duckdbBackend: Backend = {
   name: 'duckdb',
   fileName: 'jobs.duckdb',
   files: (location) => [location, `${location}.wal`],
+  async freeBytes(location) {
+    const instance = await DuckDBInstance.create(location, {
+      access_mode: 'READ_ONLY',
+    });
+    const c = await instance.connect();
+    try {
+      const reader = await c.runAndReadAll(
+        'SELECT free_blocks * block_size FROM pragma_database_size()',
+      );
+      return Number(reader.getRows()[0]![0]);
+    } finally {
+      c.closeSync();
+      instance.closeSync();
+    }
+  },
   openStore: async (location) => storeDriver(await openDuckDBStore(location)),
   openRaw: openRawDuckDB,
 };
