@@ -73,7 +73,11 @@ interface DrainOperation extends BatchOperation {
   dispose(): Promise<void>;
 }
 
-function drainOperation(variant: Variant, jobs: number, api: Api): DrainOperation {
+function drainOperation(
+  variant: Variant,
+  jobs: number,
+  api: Api,
+): DrainOperation {
   let dir = '';
   let queue: DuckQueue | undefined;
   let worker: Worker | undefined;
@@ -184,7 +188,8 @@ const suite = defineSuite({
         'rounds; each mode against the in-process worker in the same ' +
         'rounds. "first job" is a fresh worker\'s first job (pool start).',
       '',
-      '| mode | jobs/s | × none | ms per job | × none | added ms per job | first job ms |',
+      '| mode | jobs/s | × none | ms per job | × none | added ms per job ' +
+        '| first job ms |',
       '|---|---:|---:|---:|---:|---:|---:|',
     ];
     const failures: string[] = [];
@@ -276,7 +281,8 @@ const suite = defineSuite({
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         failures.push(`${variant.key}: ${message.split('\n')[0]}`);
-        lines.push(`| ${variant.label} | failed: ${message.split('\n')[0]} ||||||`);
+        const first = message.split('\n')[0];
+        lines.push(`| ${variant.label} | failed: ${first} ||||||`);
       } finally {
         await task.dispose();
         await reference.dispose();

@@ -201,3 +201,26 @@ describe('DAG tasks in an isolate', () => {
     }
   });
 });
+
+describe('an isolate that cannot start', () => {
+  it('fails the job with IsolateStartError naming the cause', async () => {
+    const queue = await DuckQueue.open(join(tempDir(), 'jobs.db'), {
+      serialization: 'json',
+    });
+    try {
+      const id = await queue.enqueue(tasks.add, { args: [1, 1], maxAttempts: 1 });
+      const worker = new Worker(queue, {
+        isolation: 'thread',
+        preload: [...PRELOAD, 'test/fixtures/isolation-broken-preload.ts'],
+      });
+      const summary = await worker.run({ untilEmpty: true });
+      expect(summary.failed).toBe(1);
+      const job = await queue.getJob(id);
+      expect(job.status).toBe('dead');
+      expect(job.lastError?.name).toBe('IsolateStartError');
+      expect(job.lastError?.message).toContain('broken on purpose');
+    } finally {
+      await queue.close();
+    }
+  });
+});

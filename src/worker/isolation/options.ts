@@ -5,7 +5,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../../queue/errors.js';
-import { checkKnownKeys, checkWholeNumber, describe } from '../../queue/options.js';
+import {
+  checkKnownKeys,
+  checkWholeNumber,
+  describe,
+} from '../../queue/options.js';
 
 /**
  * Where a job runs.
@@ -149,7 +153,8 @@ export function resolveIsolation(o: IsolationOptions): ResolvedIsolation {
   if (!Array.isArray(preload)) {
     throw new InvalidOptionError(
       'preload',
-      `expected a list of module paths or package names, got ${describe(preload)}`,
+      'expected a list of module paths or package names, got ' +
+        describe(preload),
     );
   }
   return {
@@ -203,7 +208,10 @@ function pathList(
 function flag(option: string, value: boolean | undefined): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') {
-    throw new InvalidOptionError(option, `expected true or false, got ${describe(value)}`);
+    throw new InvalidOptionError(
+      option,
+      `expected true or false, got ${describe(value)}`,
+    );
   }
   return value;
 }

@@ -230,7 +230,11 @@ class Isolate {
           .catch((error: unknown) => {
             this.settings.logger.error(
               'reading the DAG node of a job failed; it runs without context',
-              { jobId: message.jobId, workerId: this.settings.workerId, error },
+              {
+                jobId: message.jobId,
+                workerId: this.settings.workerId,
+                reason: error instanceof Error ? error.message : String(error),
+              },
             );
             return null;
           })

@@ -63,7 +63,9 @@ function threadTransport(isolation: ResolvedIsolation): Transport {
   const options = {
     eval: FROM_SOURCE,
     ...(argv.length !== process.execArgv.length ? { execArgv: argv } : {}),
-    ...(limit !== null ? { resourceLimits: { maxOldGenerationSizeMb: limit } } : {}),
+    ...(limit !== null
+      ? { resourceLimits: { maxOldGenerationSizeMb: limit } }
+      : {}),
   };
   let thread: Thread;
   try {
