@@ -54,12 +54,12 @@ function targetLines(suite: SuiteResult, data: SpeedData): string[] {
     // The same-round ratio: source on the lambda over v8 on the module
     // function, each round timing both back to back.
     const paired = timingOf(suite.metrics, sourceLambda.serializeId ?? '');
-    const sameRound =
-      paired?.ratio?.to === v8Module.serializeId ? paired.ratio : undefined;
+    const ratio = paired?.ratio;
+    const sameRound = ratio?.to === v8Module.serializeId ? ratio : undefined;
     const timeFactor = sameRound
       ? sameRound.stats.median
-        : medianOf(suite, sourceLambda.serializeId) /
-          medianOf(suite, v8Module.serializeId);
+      : medianOf(suite, sourceLambda.serializeId) /
+        medianOf(suite, v8Module.serializeId);
     const timeSpread = sameRound ? ` (${spread(sameRound.stats)})` : '';
     const sizeFactor = sourceLambda.bytes! / v8Module.bytes!;
     lines.push(
