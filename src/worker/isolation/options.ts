@@ -96,15 +96,16 @@ export interface ResolvedIsolation {
 /**
  * 'none' is the default, because isolation costs more than a short job
  * does. Measured by suites/isolation.ts (quick mode, no-op 'v8' jobs on
- * SQLite, one worker, concurrency 1, a busy 2-core machine; two runs),
+ * SQLite, one worker, concurrency 1, a busy 2-core machine; three runs),
  * as ratios to the in-process worker in the same rounds:
  * - thread: 0.46-0.67x the jobs/s of 'none', 1.7-2.2x the time per job
- *   (+0.2-0.5 ms per job); a new pool's first job about 1.2-1.5 s.
- * - process: 0.28-0.35x the jobs/s, 3.3-3.8x the time per job
- *   (+0.3-0.7 ms per job); first job about 1.3-1.9 s.
- * - sandboxed process: 0.33-0.42x the jobs/s; first job 9-13 s when run
- *   from TypeScript sources (the in-thread TypeScript loader), far less
- *   from compiled dist/.
+ *   (+0.16-0.54 ms per job); a new pool's first job 0.8-1.5 s.
+ * - process: 0.28-0.41x the jobs/s, 2.5-3.8x the time per job
+ *   (+0.19-0.70 ms per job); first job 0.9-1.9 s.
+ * - sandboxed process: 0.33-0.58x the jobs/s (the same steady state as
+ *   'process' within the noise); first job 5-13 s when run from
+ *   TypeScript sources (the in-thread TypeScript loader), far less from
+ *   compiled dist/.
  * Choose 'thread' or 'process' for jobs that may hang, leak or come from
  * producers you do not fully trust, not for short trusted jobs.
  */
