@@ -85,6 +85,18 @@ function checkSqliteQueue(db: string): void {
   }
 }
 
+/** A location fit for a log line: a URL loses its password. */
+function shown(location: string): string {
+  if (!/^postgres(ql)?:\/\//i.test(location)) return location;
+  try {
+    const url = new URL(location);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'the PostgreSQL server';
+  }
+}
+
 /** Open a store that must already hold a queue; never create one. */
 async function openExisting(kind: StoreName, db: string): Promise<Store> {
   if (kind === 'sqlite') checkSqliteQueue(db);
@@ -191,7 +203,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(
       `exported ${summary.rows} job${summary.rows === 1 ? '' : 's'}` +
         (parts.length ? ` (${parts.join(', ')})` : '') +
-        ` from ${args.db} (${args.store}) to ${summary.out}`,
+        ` from ${shown(args.db)} (${args.store}) to ${summary.out}`,
     );
     return 0;
   } catch (err) {
