@@ -121,8 +121,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private wake: (() => void) | undefined;
   private finished: Promise<WorkerSummary> | undefined;
   private storeWait: Promise<unknown> | undefined;
-  /** Set while running when jobs run in threads or processes. */
+  /** Null when jobs run in this process (isolation 'none'). */
   private readonly isolated: PoolSettings | null;
+  /** The threads or processes jobs run in, while run() is active. */
   private isolates: IsolatePool | undefined;
 
   constructor(
@@ -348,7 +349,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async execute(entry: Running): Promise<void> {
     const { job } = entry;
-    const log = this.options.logger;
     this.emit('job:start', { job });
     const started = performance.now();
     let result: unknown;
