@@ -224,3 +224,28 @@ describe('an isolate that cannot start', () => {
     }
   });
 });
+
+describe('stopping a worker whose job is stuck', () => {
+  it('releases the job after the grace period and stops its isolate', async () => {
+    const queue = await DuckQueue.open(join(tempDir(), 'jobs.db'), {
+      serialization: 'json',
+    });
+    try {
+      const id = await queue.enqueue(tasks.spin);
+      const worker = new Worker(queue, { isolation: 'thread', preload: PRELOAD });
+      const started = new Promise<void>((resolve) =>
+        worker.once('job:start', () => resolve()),
+      );
+      const running = worker.run();
+      await started;
+      const summary = await worker.stop({ graceMs: 100 });
+      expect(summary).toMatchObject({ done: 0, failed: 0, released: 1 });
+      expect(await running).toEqual(summary);
+      const job = await queue.getJob(id);
+      expect(job.status).toBe('pending');
+      expect(job.lastError).toBeNull();
+    } finally {
+      await queue.close();
+    }
+  });
+});
