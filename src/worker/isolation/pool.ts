@@ -225,6 +225,8 @@ class Isolate {
         this.crash = fromWireError(message.error);
         break;
       case 'dag-node?':
+        // Only for the job it runs: an isolate must not read other runs.
+        if (message.jobId !== this.running?.job.id) break;
         this.settings
           .dagNode(message.jobId)
           .catch((error: unknown) => {
