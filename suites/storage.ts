@@ -129,6 +129,9 @@ const SETTINGS: Record<
  */
 const GATED = new Set(['enqueue.batch', 'claim.batch', 'e2e.batch']);
 
+/** Rounds of the page-only rows (table size, batch size, flushes). */
+const SIDE_ROUNDS = 3;
+
 /**
  * Payloads for the rate rows and the disk rows: a small by-reference call
  * and a job whose argument is GitHub's push webhook example, both encoded
@@ -141,122 +144,186 @@ function payloads(): Record<'small' | 'push', Uint8Array> {
   };
 }
 
-async function median3(fn: () => Promise<number>): Promise<number> {
-  const xs = [await fn(), await fn(), await fn()].sort((a, b) => a - b);
-  return xs[1]!;
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** Odd rounds run the list backwards, so order favours no one. */
+function turn<T>(items: readonly T[], round: number): T[] {
+  return round % 2 ? [...items].reverse() : [...items];
+}
+
+/**
+ * Every rate row, interleaved: each round runs every workload on every
+ * store and its raw loop before the next round starts. Load from other
+ * processes on a shared machine then lands on all rows alike, and the
+ * per-round ratios (store/raw, SQLite/DuckDB) cancel it.
+ */
 async function measureRates(
   ctx: SuiteContext,
-  backend: Backend,
   jobs: JobSource,
   metrics: Metric[],
   data: StorageData,
 ): Promise<void> {
   const settings = SETTINGS[ctx.mode];
-  const sizes = settings.sizes[backend.name]!;
-  for (const w of workloads(jobs)) {
-    ctx.progress(`${backend.name} ${w.id}`);
-    const gated = GATED.has(w.id);
-    const withRaw = gated || settings.rawForAll;
-    const rounds = gated ? settings.rounds : settings.ungatedRounds;
-    const store: number[] = [];
-    const raw: number[] = [];
-    const tags = [backend.name];
-    const rawTags = [`raw-${backend.name}`];
-    const wrap = (t: string[]) => <T>(fn: () => Promise<T>) =>
-      withSlowdown(t, fn);
-    for (let round = 0; round < rounds; round++) {
-      const storeRound = () =>
-        timeRound(backend, backend.openStore, w, sizes, jobs, wrap(tags));
-      const rawRound = () =>
-        timeRound(backend, backend.openRaw, w, sizes, jobs, wrap(rawTags));
-      // Alternate who goes first, so warm-up and drift favour neither.
-      if (!withRaw) {
-        store.push(await storeRound());
-      } else if (round % 2 === 0) {
-        store.push(await storeRound());
-        raw.push(await rawRound());
-      } else {
-        raw.push(await rawRound());
-        store.push(await storeRound());
+  const all = workloads(jobs);
+  const samples = new Map<string, number[]>();
+  const record = (key: string, rate: number) => {
+    const list = samples.get(key) ?? [];
+    list.push(rate);
+    samples.set(key, list);
+  };
+  const wrap = (tags: string[]) => <T>(fn: () => Promise<T>) =>
+    withSlowdown(tags, fn);
+  const rounds = Math.max(settings.rounds, settings.ungatedRounds);
+  for (let round = 0; round < rounds; round++) {
+    for (const w of all) {
+      const gated = GATED.has(w.id);
+      if (round >= (gated ? settings.rounds : settings.ungatedRounds)) continue;
+      const withRaw = gated || settings.rawForAll;
+      ctx.progress(`round ${round + 1}/${rounds}: ${w.id}`);
+      for (const backend of turn(BACKENDS, round)) {
+        const sizes = settings.sizes[backend.name]!;
+        const variants = withRaw ? turn(['store', 'raw'], round) : ['store'];
+        for (const variant of variants) {
+          const open =
+            variant === 'store' ? backend.openStore : backend.openRaw;
+          const tags =
+            variant === 'store' ? [backend.name] : [`raw-${backend.name}`];
+          const rate = await timeRound(backend, open, w, sizes, jobs, wrap(tags));
+          record(`${backend.name}.${variant}.${w.id}`, rate);
+        }
       }
     }
-    const id = `storage.${backend.name}.${w.id}`;
-    const rawId = `storage.${backend.name}.raw.${w.id}`;
-    metrics.push(
-      timing(id, store, {
-        unit: 'jobs/s',
-        better: 'higher',
-        label: `${backend.name} store · ${w.label}`,
-        tags,
-        ...(gated ? { ratioTo: { id: rawId, samples: raw } } : {}),
-      }),
-    );
-    if (withRaw) {
+  }
+  for (const backend of BACKENDS) {
+    const sizes = settings.sizes[backend.name]!;
+    for (const w of all) {
+      const gated = GATED.has(w.id);
+      const store = samples.get(`${backend.name}.store.${w.id}`)!;
+      const raw = samples.get(`${backend.name}.raw.${w.id}`);
+      const id = `storage.${backend.name}.${w.id}`;
+      const rawId = `storage.${backend.name}.raw.${w.id}`;
       metrics.push(
-        timing(rawId, raw, {
+        timing(id, store, {
           unit: 'jobs/s',
           better: 'higher',
-          label: `${backend.name} raw driver · ${w.label}`,
-          tags: rawTags,
+          label: `${backend.name} store · ${w.label}`,
+          tags: [backend.name],
+          ...(gated && raw ? { ratioTo: { id: rawId, samples: raw } } : {}),
         }),
       );
+      if (raw) {
+        metrics.push(
+          timing(rawId, raw, {
+            unit: 'jobs/s',
+            better: 'higher',
+            label: `${backend.name} raw driver · ${w.label}`,
+            tags: [`raw-${backend.name}`],
+          }),
+        );
+      }
+      data.workloads[w.id] ??= { label: w.label, units: {} };
+      data.workloads[w.id]!.units[backend.name] = w.units(sizes);
     }
-    data.workloads[w.id] ??= { label: w.label, units: {} };
-    data.workloads[w.id]!.units[backend.name] = w.units(sizes);
   }
 }
 
 /** Claim cost as the table grows: DuckDB scans, SQLite walks an index. */
 async function measureScaling(
   ctx: SuiteContext,
-  backend: Backend,
   jobs: JobSource,
   data: StorageData,
 ): Promise<void> {
   const settings = SETTINGS[ctx.mode];
-  const claims = settings.scalingClaims[backend.name]!;
-  for (const rows of settings.tableSizes) {
-    ctx.progress(`${backend.name} claim with ${rows} rows`);
-    const sizes = {
-      ...settings.sizes[backend.name]!,
-      backlog: rows,
-      claims: Math.min(claims, rows),
-    };
-    const claimSingle = workloads(jobs).find((w) => w.id === 'claim.single')!;
-    const rate = await median3(() =>
-      timeRound(backend, backend.openStore, claimSingle, sizes, jobs, (f) => f),
-    );
-    data.scaling.push({
-      store: backend.name,
-      rows,
-      claims: sizes.claims,
-      jobsPerSec: rate,
-    });
+  const claimSingle = workloads(jobs).find((w) => w.id === 'claim.single')!;
+  const rates = new Map<string, number[]>();
+  for (let round = 0; round < SIDE_ROUNDS; round++) {
+    for (const rows of settings.tableSizes) {
+      ctx.progress(`claim with ${rows} jobs in the table`);
+      for (const backend of turn(BACKENDS, round)) {
+        const sizes = scalingSizes(ctx, backend, rows);
+        const rate = await timeRound(
+          backend,
+          backend.openStore,
+          claimSingle,
+          sizes,
+          jobs,
+          (f) => f,
+        );
+        const key = `${backend.name}:${rows}`;
+        rates.set(key, [...(rates.get(key) ?? []), rate]);
+      }
+    }
   }
+  for (const backend of BACKENDS) {
+    for (const rows of settings.tableSizes) {
+      data.scaling.push({
+        store: backend.name,
+        rows,
+        claims: scalingSizes(ctx, backend, rows).claims,
+        jobsPerSec: median(rates.get(`${backend.name}:${rows}`)!),
+      });
+    }
+  }
+}
+
+function scalingSizes(
+  ctx: SuiteContext,
+  backend: Backend,
+  rows: number,
+): WorkloadSizes {
+  const settings = SETTINGS[ctx.mode];
+  return {
+    ...settings.sizes[backend.name]!,
+    backlog: rows,
+    claims: Math.min(settings.scalingClaims[backend.name]!, rows),
+  };
 }
 
 async function measureBatchSizes(
   ctx: SuiteContext,
-  backend: Backend,
   jobs: JobSource,
   data: StorageData,
 ): Promise<void> {
   const settings = SETTINGS[ctx.mode];
-  const total = settings.batchJobs[backend.name]!;
   const enqueueBatch = workloads(jobs).find((w) => w.id === 'enqueue.batch')!;
-  for (const batchSize of settings.batchSizes) {
-    ctx.progress(`${backend.name} batches of ${batchSize}`);
-    const sizes = {
-      ...settings.sizes[backend.name]!,
-      batchSize,
-      batches: Math.max(1, Math.round(total / batchSize)),
-    };
-    const rate = await median3(() =>
-      timeRound(backend, backend.openStore, enqueueBatch, sizes, jobs, (f) => f),
-    );
-    data.batchSizes.push({ store: backend.name, batchSize, jobsPerSec: rate });
+  const rates = new Map<string, number[]>();
+  const sizesFor = (backend: Backend, batchSize: number) => ({
+    ...settings.sizes[backend.name]!,
+    batchSize,
+    batches: Math.max(
+      1,
+      Math.round(settings.batchJobs[backend.name]! / batchSize),
+    ),
+  });
+  for (let round = 0; round < SIDE_ROUNDS; round++) {
+    for (const batchSize of settings.batchSizes) {
+      ctx.progress(`enqueueMany in batches of ${batchSize}`);
+      for (const backend of turn(BACKENDS, round)) {
+        const rate = await timeRound(
+          backend,
+          backend.openStore,
+          enqueueBatch,
+          sizesFor(backend, batchSize),
+          jobs,
+          (f) => f,
+        );
+        const key = `${backend.name}:${batchSize}`;
+        rates.set(key, [...(rates.get(key) ?? []), rate]);
+      }
+    }
+  }
+  for (const backend of BACKENDS) {
+    for (const batchSize of settings.batchSizes) {
+      data.batchSizes.push({
+        store: backend.name,
+        batchSize,
+        jobsPerSec: median(rates.get(`${backend.name}:${batchSize}`)!),
+      });
+    }
   }
 }
 
@@ -277,18 +344,26 @@ async function measureDurability(
     e2eSingle: n,
   };
   const plain = <T>(f: () => Promise<T>) => f;
+  const loops: [string, Backend, (l: string) => Promise<QueueDriver>][] = [
+    ['sqliteNormal', sqliteBackend, sqliteBackend.openRaw],
+    ['sqliteFull', sqliteBackend, (l) => openRawSqlite(l, 'FULL')],
+    ['duckdb', duckdbBackend, duckdbBackend.openRaw],
+  ];
   for (const w of workloads(jobs)) {
     if (w.id !== 'enqueue.single' && w.id !== 'e2e.single') continue;
     ctx.progress(`flush per commit: ${w.id}`);
-    const rate = (
-      backend: Backend,
-      open: (location: string) => Promise<QueueDriver>,
-    ) => median3(() => timeRound(backend, open, w, sizes, jobs, plain));
+    const rates: Record<string, number[]> = {};
+    for (let round = 0; round < SIDE_ROUNDS; round++) {
+      for (const [name, backend, open] of turn(loops, round)) {
+        const rate = await timeRound(backend, open, w, sizes, jobs, plain);
+        (rates[name] ??= []).push(rate);
+      }
+    }
     data.durability.push({
       workload: w.id,
-      sqliteNormal: await rate(sqliteBackend, sqliteBackend.openRaw),
-      sqliteFull: await rate(sqliteBackend, (l) => openRawSqlite(l, 'FULL')),
-      duckdb: await rate(duckdbBackend, duckdbBackend.openRaw),
+      sqliteNormal: median(rates['sqliteNormal']!),
+      sqliteFull: median(rates['sqliteFull']!),
+      duckdb: median(rates['duckdb']!),
     });
   }
 }
@@ -368,13 +443,13 @@ const suite = defineSuite({
       postgresScaling: '',
     };
     const jobs = new JobSource(payloads().small);
+    await measureRates(ctx, jobs, metrics, data);
+    await measureScaling(ctx, jobs, data);
+    await measureBatchSizes(ctx, jobs, data);
+    await measureDurability(ctx, jobs, data);
     for (const backend of BACKENDS) {
-      await measureRates(ctx, backend, jobs, metrics, data);
-      await measureScaling(ctx, backend, jobs, data);
-      await measureBatchSizes(ctx, backend, jobs, data);
       await measureDisk(ctx, backend, metrics, data);
     }
-    await measureDurability(ctx, jobs, data);
     data.postgres = await measurePostgres(
       settings.postgres,
       settings.postgresRounds,
