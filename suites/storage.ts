@@ -132,6 +132,9 @@ const GATED = new Set(['enqueue.batch', 'claim.batch', 'e2e.batch']);
 /** Rounds of the page-only rows (table size, batch size, flushes). */
 const SIDE_ROUNDS = 3;
 
+/** Rows per statement in the multi-row SQLite INSERT comparison. */
+const SQLITE_ROWS_PER_INSERT = 10;
+
 /**
  * Payloads for the rate rows and the disk rows: a small by-reference call
  * and a job whose argument is GitHub's push webhook example, both encoded
@@ -328,6 +331,43 @@ async function measureBatchSizes(
 }
 
 /**
+ * SQLite batch enqueue three ways: the store, raw one-row INSERTs (what
+ * the store does, minus the interface) and raw INSERTs of
+ * SQLITE_ROWS_PER_INSERT rows each, to show where the time goes.
+ */
+async function measureSqliteInserts(
+  ctx: SuiteContext,
+  jobs: JobSource,
+  data: StorageData,
+): Promise<void> {
+  const settings = SETTINGS[ctx.mode];
+  if (settings.batchSizes.length === 0) return;
+  const w = workloads(jobs).find((x) => x.id === 'enqueue.batch')!;
+  const sizes = settings.sizes['sqlite']!;
+  const plain = <T>(f: () => Promise<T>) => f;
+  const loops: [string, (l: string) => Promise<QueueDriver>][] = [
+    ['store (one INSERT per row)', sqliteBackend.openStore],
+    ['raw, one INSERT per row', (l) => openRawSqlite(l)],
+    [
+      `raw, ${SQLITE_ROWS_PER_INSERT} rows per INSERT`,
+      (l) => openRawSqlite(l, 'NORMAL', SQLITE_ROWS_PER_INSERT),
+    ],
+  ];
+  const rates: Record<string, number[]> = {};
+  for (let round = 0; round < SIDE_ROUNDS; round++) {
+    ctx.progress('SQLite enqueueMany: rows per INSERT');
+    for (const [name, open] of turn(loops, round)) {
+      const rate = await timeRound(sqliteBackend, open, w, sizes, jobs, plain);
+      (rates[name] ??= []).push(rate);
+    }
+  }
+  data.sqliteInserts = loops.map(([name]) => ({
+    variant: name,
+    jobsPerSec: median(rates[name]!),
+  }));
+}
+
+/**
  * One-job-per-call loops on raw SQLite with a disk flush per commit
  * (synchronous=FULL), beside NORMAL and DuckDB, which always flushes.
  */
@@ -438,6 +478,7 @@ const suite = defineSuite({
       scaling: [],
       batchSizes: [],
       durability: [],
+      sqliteInserts: [],
       disk: [],
       postgres: '',
       postgresScaling: '',
@@ -447,6 +488,7 @@ const suite = defineSuite({
     await measureScaling(ctx, jobs, data);
     await measureBatchSizes(ctx, jobs, data);
     await measureDurability(ctx, jobs, data);
+    await measureSqliteInserts(ctx, jobs, data);
     for (const backend of BACKENDS) {
       await measureDisk(ctx, backend, metrics, data);
     }

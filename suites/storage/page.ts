@@ -37,6 +37,8 @@ export interface StorageData {
   workloads: Record<string, { label: string; units: Record<string, number> }>;
   scaling: { store: string; rows: number; claims: number; jobsPerSec: number }[];
   batchSizes: { store: string; batchSize: number; jobsPerSec: number }[];
+  /** SQLite enqueueMany: store, raw per row, raw multi-row (full runs). */
+  sqliteInserts: { variant: string; jobsPerSec: number }[];
   durability: {
     workload: string;
     sqliteNormal: number;
@@ -109,6 +111,20 @@ export function renderStoragePage(metrics: Metric[], data: StorageData): string 
   out.push(
     table(['target', 'required', 'measured (median)', 'result'], targetRows),
   );
+
+  if (data.sqliteInserts.length) {
+    out.push(
+      '',
+      'Where SQLite\'s batch enqueue spends its time (enqueueMany of ' +
+        `${data.sizes['sqlite']?.batchSize ?? ''} jobs, median of 3, same ` +
+        'rounds):',
+      '',
+      table(
+        ['SQLite enqueueMany', 'jobs/s'],
+        data.sqliteInserts.map((r) => [r.variant, formatRate(r.jobsPerSec)]),
+      ),
+    );
+  }
 
   out.push('', '## Beside Queuack', '');
   out.push(
