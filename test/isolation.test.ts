@@ -13,6 +13,8 @@ import type { JobRecord } from '../src/queue/job.js';
 import { Worker, type WorkerSummary } from '../src/worker/worker.js';
 import * as tasks from './fixtures/isolation-tasks.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
+import { sourcePayload } from './fixtures/hostile/payloads.js';
+import Database from 'better-sqlite3';
 
 const PRELOAD = ['test/fixtures/isolation-tasks.ts'];
 const MEMORY_LIMIT_MB = 48;
@@ -201,6 +203,48 @@ describe('DAG tasks in an isolate', () => {
     }
   });
 });
+
+describe('a row planted with a format the queue does not load', () => {
+  it('fails it before its bytes reach an isolate', async () => {
+    const file = join(tempDir(), 'jobs.db');
+    const queue = await DuckQueue.open(file, { serialization: 'json' });
+    try {
+      const planted = plantRow(
+        file,
+        sourcePayload({ fn: { src: '() => "ran planted code"' } }),
+        'source',
+      );
+      const honest = await queue.enqueue(tasks.add, { args: [2, 2] });
+      const worker = new Worker(queue, { isolation: 'thread', preload: PRELOAD });
+      await worker.run({ untilEmpty: true });
+      const job = await queue.getJob(planted);
+      expect(job.status).toBe('failed');
+      expect(job.lastError?.name).toBe('PolicyViolationError');
+      expect(job.lastError?.message).toMatch(/does not load 'source'/);
+      expect(await queue.result(honest)).toBe(4);
+    } finally {
+      await queue.close();
+    }
+  });
+});
+
+/** What a writer of the database file can do: INSERT a row. */
+function plantRow(file: string, payload: Uint8Array, format: string): string {
+  const db = new Database(file);
+  try {
+    const now = Date.now();
+    const info = db
+      .prepare(
+        `INSERT INTO jobs (queue, status, payload, format, fn_name, priority,
+           max_attempts, run_at, created_at, updated_at)
+         VALUES ('default', 'pending', ?, ?, 'planted', 50, 1, ?, ?, ?)`,
+      )
+      .run(Buffer.from(payload), format, now, now, now);
+    return String(info.lastInsertRowid);
+  } finally {
+    db.close();
+  }
+}
 
 describe('an isolate that cannot start', () => {
   it('fails the job with IsolateStartError naming the cause', async () => {

@@ -383,8 +383,17 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
    * function cannot be found; the job should then be fail()ed.
    */
   async load(job: ClaimedJob): Promise<LoadedCall> {
-    assertAcceptedFormat(job.format, this.options.acceptFormats);
+    this.checkFormat(job);
     return this.loaderFor(job.format).deserialize(job.payload);
+  }
+
+  /**
+   * Throw PolicyViolationError when the job's format is not one this
+   * queue loads (see the acceptFormats option). load() checks it; code
+   * that decodes payloads elsewhere (an isolate) calls it first.
+   */
+  checkFormat(job: Pick<ClaimedJob, 'format'>): void {
+    assertAcceptedFormat(job.format, this.options.acceptFormats);
   }
 
   // A payload is read by a serializer for its own format (one of

@@ -356,6 +356,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (this.isolates) {
         // Decoded and run in a thread or child process; the pool stops
         // it at timeoutMs. A payload that cannot load fails at once.
+        try {
+          this.queue.checkFormat(job);
+        } catch (err) {
+          return await this.failUnloadable(entry, err, started);
+        }
         const outcome = await this.isolates.run(job);
         if (outcome.kind === 'unloadable') {
           return await this.failUnloadable(entry, outcome.error, started);
