@@ -17,8 +17,8 @@ export interface FormatSources {
 }
 
 const VERDICT_ORDER: Verdict[] = [
-  'regressed', 'changed', 'missing', 'too-few-samples',
-  'improved', 'new', 'ok', 'info',
+  'regressed', 'changed', 'missing',
+  'too-few-samples', 'improved', 'new', 'ok', 'info',
 ];
 
 export function renderGateMarkdown(
@@ -72,6 +72,15 @@ export function renderGateMarkdown(
     lines.push('### Failures', '', '| metric | verdict | why |', '|---|---|---|');
     for (const row of report.failures) {
       lines.push(`| \`${row.id}\` | **${row.verdict}** | ${escapeCell(row.note)} |`);
+    }
+    lines.push('');
+  }
+
+  const unjudged = report.rows.filter((r) => r.verdict === 'too-few-samples');
+  if (unjudged.length > 0) {
+    lines.push('### Not judged (too few samples)', '');
+    for (const row of unjudged) {
+      lines.push(`- \`${row.id}\`: ${escapeCell(row.note)}`);
     }
     lines.push('');
   }

@@ -20,14 +20,18 @@ export type Verdict =
   | 'new'
   /** Timing without a ratio: shown for information, not gated. */
   | 'info'
-  /** Too few samples for the test to ever reach alpha. Fails. */
+  /**
+   * Too few samples for the test to ever reach alpha: not judged. Passes,
+   * and the report lists it so the suite gets more rounds (or the metric
+   * an `informational` entry); failing would block merges over a metric
+   * nobody can measure, not over a slowdown.
+   */
   | 'too-few-samples';
 
 export const FAILING_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>([
   'regressed',
   'changed',
   'missing',
-  'too-few-samples',
 ]);
 
 /** Summary of one side of a timing metric. */

@@ -214,7 +214,8 @@ function judgeTiming(
     return finish(row, 'too-few-samples',
       `${nOld} baseline and ${nNow} current ratio samples cannot reach ` +
         `p < ${thresholds.alpha} (best possible p = ${floor.toFixed(3)}); ` +
-        'give the suite more rounds');
+        'not judged: give the suite more rounds, or list the metric as ' +
+        'informational');
   }
 
   // Work in "log of time per op" so that worse is larger for both
