@@ -90,7 +90,10 @@ export function collectBaselineRecord(
     }
   };
   const sha = git(['rev-parse', 'HEAD']);
-  const status = sha === null ? null : git(['status', '--porcelain']);
+  // Untracked files (a node_modules link, local reports) do not change
+  // the measured code; modified tracked files do.
+  const status =
+    sha === null ? null : git(['status', '--porcelain', '--untracked-files=no']);
   return {
     reason: reason.trim(),
     recordedBy:
