@@ -13,10 +13,15 @@ export {
   createSerializer,
   registerSerializer,
   registerTask,
+  registerConfigTask,
+  configTask,
   inspectPayload,
 } from './serialize/index.js';
 export * from './serialize/errors.js';
 export type * from './serialize/types.js';
+export type { DuckQueueOptions, EnqueueOptions } from './queue/options.js';
+export type { JobRecord } from './queue/job.js';
+export type { Store } from './store/types.js';
 export {
   DEFAULT_DENY_NAMES,
   SignatureError,
