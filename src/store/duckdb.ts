@@ -7,6 +7,10 @@
 // SQLite store (several processes) or PostgreSQL (several machines).
 // Inside one process any number of stores on the same file share one
 // connection and run their statements in turn (see duckdb/database.ts).
+// Caveat: that sharing covers this package's stores only. Do not open the
+// queue's file with your own DuckDBInstance in the same process while a
+// store has it open (the two would not see each other's writes); read it
+// after close(), or export it (`duckqueue export`).
 //
 // DuckDB is built for scans over many rows, not for many one-row
 // transactions: every statement costs about a millisecond here, where
@@ -51,6 +55,10 @@ import { JOB_STATUSES } from './types.js';
 
 export { StoreFileError, StoreLockedError } from './duckdb/errors.js';
 
+/**
+ * Options of the DuckDB store. `busyTimeoutMs` has no effect here: DuckDB
+ * refuses a second process at once instead of making it wait.
+ */
 export interface DuckDBStoreOptions extends StoreOptions {
   /**
    * Extra migrations run after the core ones (e.g. DAG tables), in DuckDB
