@@ -192,19 +192,23 @@ function erfc(x: number): number {
  * how likely a run at least `value` is if it came from the same normal
  * distribution as `previous` (Student t with K - 1 degrees of freedom and
  * the prediction-interval scale sd * sqrt(1 + 1/K)). Needs K >= 2.
+ *
+ * `minSd` puts a floor under the estimated spread: runs recorded minutes
+ * apart share the machine's state of the moment and can look steadier
+ * than runs taken on another day.
  */
 export function predictionPGreater(
   value: number,
   previous: readonly number[],
+  minSd = 0,
 ): number {
   const k = previous.length;
   if (k < 2) {
-    throw new RangeError(`predictionPGreater needs >= 2 earlier runs (got ${k})`);
+    throw new RangeError(
+      `predictionPGreater needs >= 2 earlier runs (got ${k})`,
+    );
   }
-  const mean = previous.reduce((a, b) => a + b, 0) / k;
-  const variance =
-    previous.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1);
-  const scale = Math.sqrt(variance * (1 + 1 / k));
+  const { mean, scale } = predictionScale(previous, minSd);
   if (scale === 0) return value > mean ? 0 : 1;
   return studentTUpper((value - mean) / scale, k - 1);
 }
@@ -213,13 +217,25 @@ export function predictionPGreater(
  * The smallest value above the mean of `previous` (in the same units) that
  * predictionPGreater would call significant at `alpha`.
  */
-export function predictionBand(previous: readonly number[], alpha: number): number {
+export function predictionBand(
+  previous: readonly number[],
+  alpha: number,
+  minSd = 0,
+): number {
+  const { scale } = predictionScale(previous, minSd);
+  return studentTQuantile(1 - alpha, previous.length - 1) * scale;
+}
+
+function predictionScale(
+  previous: readonly number[],
+  minSd: number,
+): { mean: number; scale: number } {
   const k = previous.length;
   const mean = previous.reduce((a, b) => a + b, 0) / k;
   const variance =
     previous.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1);
-  const scale = Math.sqrt(variance * (1 + 1 / k));
-  return studentTQuantile(1 - alpha, k - 1) * scale;
+  const sd = Math.max(Math.sqrt(variance), minSd);
+  return { mean, scale: sd * Math.sqrt(1 + 1 / k) };
 }
 
 /** P(T > t) for Student's t with `df` degrees of freedom. */

@@ -2,7 +2,11 @@
 // weighted geometric mean of that backend's gated ratios.
 
 import { median } from './compare-stats.js';
-import { decide, type DecisionInput } from './gate-decision.js';
+import {
+  decide,
+  type DecisionInput,
+  MIN_RUN_SPREAD,
+} from './gate-decision.js';
 import {
   FAILING_VERDICTS,
   type GateRow,
@@ -63,6 +67,8 @@ export function groupRows(
       ...composite,
       thresholds,
       runAlpha: context.groupAlpha(thresholds),
+      minRunSpread: MIN_RUN_SPREAD.composite,
+      roundsMustAgree: false,
     });
     const c = decision.comparison;
     const members = group.members.map((m) => m.now.id);
@@ -104,10 +110,15 @@ export function groupRows(
  * Per-round and per-run composite values of a group, or undefined when
  * its metrics do not line up (different round or run counts).
  */
+type CompositeValues = Pick<
+  DecisionInput,
+  'currentRounds' | 'baselineRounds' | 'runLogs'
+>;
+
 function compositeInput(
   group: Group,
   context: TimingContext,
-): Omit<DecisionInput, 'thresholds' | 'runAlpha'> | undefined {
+): CompositeValues | undefined {
   const first = group.members[0]!;
   const nOld = first.old.ratio!.samples.length;
   const nNow = first.now.ratio!.samples.length;
@@ -134,17 +145,15 @@ function compositeInput(
 }
 
 /**
- * Run-to-run spread below which a metric is not trusted to be steadier:
- * eight runs can make a metric look steadier than it is by chance.
- */
-const MIN_RUN_SPREAD = 0.02;
-
-/**
  * Inverse-variance weights (normalised to 1): each member counts by how
  * steady its median was across the baseline runs, so one operation that
  * wanders by 50% between processes does not drown ten that hold within
- * 3%. Equal weights when the baseline has fewer than 3 runs.
+ * 5% (no member counts as steadier than that). Equal
+ * weights when the baseline has fewer than 3 runs.
  */
+/** No member counts as steadier than this when weighting (log units). */
+const MEMBER_MIN_SPREAD = 0.05;
+
 function memberWeights(
   group: Group,
   context: TimingContext,
@@ -156,7 +165,7 @@ function memberWeights(
     const mu = logs.reduce((a, b) => a + b, 0) / logs.length;
     const variance =
       logs.reduce((a, b) => a + (b - mu) ** 2, 0) / (logs.length - 1);
-    return 1 / Math.max(variance, MIN_RUN_SPREAD ** 2);
+    return 1 / Math.max(variance, MEMBER_MIN_SPREAD ** 2);
   });
   const total = raw.reduce((a, b) => a + b, 0);
   return raw.map((w) => w / total);

@@ -29,7 +29,7 @@ import {
   median,
   smallestPossibleP,
 } from './compare-stats.js';
-import { decide } from './gate-decision.js';
+import { decide, MIN_RUN_SPREAD } from './gate-decision.js';
 import { groupRows } from './gate-groups.js';
 import {
   DEFAULT_GATE_OPTIONS,
@@ -228,6 +228,8 @@ function judgeTiming(
     runLogs: runs.map((r) => sign * Math.log(r)),
     thresholds,
     runAlpha: context.metricAlpha(thresholds),
+    minRunSpread: MIN_RUN_SPREAD.metric,
+    roundsMustAgree: true,
   });
   const c = decision.comparison;
   row.ratio = {
