@@ -289,8 +289,16 @@ function answer(ctx: Context): string[] {
       `module function, serialized in ${withSpread(v8Time)}` +
       (queueV8
         ? `; the SQLite queue runs ${formatRate(queueV8.stats.median)} ` +
-          `end to end with it (${queueV8.ratio ? formatPercent(queueV8.ratio.stats.median) : '—'} ` +
-          `of raw SQLite${queue ? `, target ≥ ${formatPercent(queue.targets.fractionOfRaw)}` : ''}).`
+          `(${spread(queueV8.stats)}) end to end with it, ` +
+          `${queueV8.ratio ? formatPercent(queueV8.ratio.stats.median) : '—'} ` +
+          'of raw SQLite in the same rounds' +
+          (queue
+            ? ` (targets ≥ ${formatRate(queue.targets.jobsPerSecond)}: ` +
+              `${queueV8.stats.median >= queue.targets.jobsPerSecond ? 'met' : 'missed'}` +
+              `; ≥ ${formatPercent(queue.targets.fractionOfRaw)} of raw: ` +
+              `${(queueV8.ratio?.stats.median ?? 0) >= queue.targets.fractionOfRaw ? 'met' : 'missed'})`
+            : '') +
+          '.'
         : '.'),
   );
   const lambdaBytes = sizeOf(ctx, 'source', 'lambda');
