@@ -240,26 +240,31 @@ function render(): string {
   if (options) {
     const report = records.find((r) => r.report)!.report!;
     lines.push(
-      `- Thresholds (defaults plus \`duckqueue.config.json\`): a timing ` +
-        `metric, or a backend composite, fails when its median ratio is at ` +
-        `least **${percent(options.minEffect, false)}** worse than the ` +
-        `baseline's, the one-sided Mann–Whitney U test on the round samples ` +
-        `gives **p < ${options.alpha}**, and a one-sided t prediction test ` +
-        `against the baseline's ${report.baselineRuns} separate runs gives ` +
-        `p < ${options.alpha} / 2 / ${report.gatedTimingMetrics} gated ` +
-        `metrics (or / 2 / ${report.groups} composites).` +
-        (options.informational.length
-          ? ` Informational, not gated: ${options.informational.map((p) => `\`${p}*\``).join(', ')}.`
-          : '') +
+      `- Thresholds (defaults plus \`duckqueue.config.json\`): a single ` +
+        `metric fails when its median ratio is at least ` +
+        `**${percent(options.minEffect, false)}** worse than the baseline's, ` +
+        `the one-sided Mann–Whitney U test on its round samples gives ` +
+        `**p < ${options.alpha}**, and a one-sided t prediction test against ` +
+        `the baseline's ${report.baselineRuns} separate runs gives p < ` +
+        `${options.alpha} / 2 / ${report.gatedTimingMetrics} gated metrics ` +
+        `(the runs' spread taken as at least 10%). A backend composite ` +
+        `(\`suite[tag]\`, weighted geometric mean of that backend's gated ` +
+        `ratios) fails on the same effect floor and run test, at ` +
+        `${options.alpha} / 2 / ${report.groups} composites (spread at ` +
+        'least 2%).' +
         (options.overrides.length
-          ? ` Overrides: ${options.overrides.map((o) => `\`${o.prefix}*\` ` +
+          ? ` Overrides: ${options.overrides.map((o) => `\`${o.prefix}\` ` +
               `${o.minEffect !== undefined ? `minEffect ${o.minEffect}` : ''}` +
               `${o.alpha !== undefined ? ` alpha ${o.alpha}` : ''}`).join('; ')}.`
+          : '') +
+        (options.informational.length
+          ? ` Informational, not gated: ${options.informational.map((p) => `\`${p}*\``).join(', ')}.`
           : ''),
       `- A slowed run counts as caught when the gate exits 1 and every ` +
-        `flagged metric is one the slowdown applies to (its operation is ` +
-        `tagged ${slowTags.map((t) => `\`${t}\``).join(', ')} and its ` +
-        'reference is not).',
+        `flagged metric is one the slowdown applies to: the composite of a ` +
+        `slowed tag, or a metric whose operation is tagged ` +
+        `${slowTags.map((t) => `\`${t}\``).join(', ')} and whose ` +
+        'reference is not.',
       '',
     );
   }

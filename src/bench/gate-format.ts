@@ -35,11 +35,15 @@ export function renderGateMarkdown(
     `- Current: \`${sources.current.file}\` — ${describeRun(sources.current)}`,
     `- Timing rule: a metric with a same-run ratio fails when its median ` +
       `ratio is at least ${percent(report.options.minEffect, false)} worse ` +
-      `than the baseline's, a one-sided Mann–Whitney U test on the round ` +
+      `than the baseline's, a one-sided Mann–Whitney U test on its round ` +
       `samples gives p < ${report.options.alpha}, and the run lies beyond ` +
-      `the baseline's ${report.baselineRuns} separate runs (one-sided ` +
-      `t prediction test on log medians, p < ${report.options.alpha} / ` +
-      `${report.gatedTimingMetrics} gated metrics). Each row says the ` +
+      `the baseline's ${report.baselineRuns} separate runs (one-sided t ` +
+      `prediction test on log medians at ${report.options.alpha} / 2 / ` +
+      `${report.gatedTimingMetrics} gated metrics, the runs' spread taken ` +
+      'as at least 10%). A backend composite (`suite[tag]`: weighted ' +
+      "geometric mean of that backend's gated ratios) fails on the effect " +
+      `floor and the run test alone (${report.options.alpha} / 2 / ` +
+      `${report.groups} composites, spread at least 2%). Each row says the ` +
       'slowdown above which it fails. Timing metrics without a ratio, or ' +
       'listed as informational, are shown and not gated.',
     '- Exact metrics (sizes, capability cells, refusal reasons) must be ' +
