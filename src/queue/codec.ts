@@ -123,7 +123,8 @@ function tryEncode(value: unknown): Uint8Array | null {
   }
 }
 
-function safeString(v: unknown): string {
+/** String(v) that never throws (a hostile toString cannot break it). */
+export function safeString(v: unknown): string {
   try {
     return typeof v === 'string' ? v : String(v ?? '');
   } catch {
@@ -131,7 +132,8 @@ function safeString(v: unknown): string {
   }
 }
 
-function preview(v: unknown): string {
+/** A short, never-throwing rendering of a thrown non-Error value. */
+export function preview(v: unknown): string {
   try {
     const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
     return s.length > 200 ? `${s.slice(0, 200)}...` : s;

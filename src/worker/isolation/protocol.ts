@@ -5,6 +5,7 @@
 
 import { serialize } from 'node:v8';
 import { PermanentJobError } from '../../queue/errors.js';
+import { preview, safeString } from '../../queue/codec.js';
 import type { DagJobRow } from '../../dag/store.js';
 
 /** Sent once to a new isolate, before any job. */
@@ -112,8 +113,8 @@ export function toWireError(thrown: unknown, depth = 0): WireError {
     props.code = code;
   }
   const wire: WireError = {
-    name: text(thrown.name) || 'Error',
-    message: text(thrown.message),
+    name: safeString(thrown.name) || 'Error',
+    message: safeString(thrown.message),
     stack: typeof thrown.stack === 'string' ? thrown.stack : null,
     props,
   };
@@ -190,19 +191,3 @@ function encodable(value: unknown): boolean {
   }
 }
 
-function text(value: unknown): string {
-  try {
-    return typeof value === 'string' ? value : String(value ?? '');
-  } catch {
-    return '';
-  }
-}
-
-function preview(value: unknown): string {
-  try {
-    const s = typeof value === 'string' ? JSON.stringify(value) : String(value);
-    return s.length > 200 ? `${s.slice(0, 200)}...` : s;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
