@@ -13,6 +13,15 @@ const HERE = import.meta.url;
 /** True when this module is a .ts file (tsx, vitest), false in dist/. */
 export const FROM_SOURCE = /\.ts$/.test(new URL(HERE).pathname);
 
+/**
+ * True when isolates need a TypeScript loader: duckqueue itself runs from
+ * .ts sources, or the worker process runs under tsx, so job modules may
+ * be .ts files that only tsx can load.
+ */
+export const TYPESCRIPT_JOBS =
+  FROM_SOURCE ||
+  process.execArgv.some((arg) => /(^|[\\/])tsx([\\/]|$)/.test(arg));
+
 /** The isolate entry module for a mode, as a file URL. */
 export function entryUrl(kind: 'thread' | 'process'): URL {
   const ext = FROM_SOURCE ? 'ts' : 'js';
@@ -101,7 +110,7 @@ export function sandboxFlags(
   }
   if (sandbox.allowChildProcess) flags.push('--allow-child-process');
   // The TypeScript loader's hooks run on a thread of their own.
-  if (sandbox.allowWorker || FROM_SOURCE) flags.push('--allow-worker');
+  if (sandbox.allowWorker || TYPESCRIPT_JOBS) flags.push('--allow-worker');
   flags.push('--disable-warning=ExperimentalWarning');
   if (!sandbox.allowWorker) flags.push('--disable-warning=SecurityWarning');
   return flags;

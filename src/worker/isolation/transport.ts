@@ -8,7 +8,7 @@ import { Worker as Thread } from 'node:worker_threads';
 import {
   defaultReadPaths,
   entryUrl,
-  FROM_SOURCE,
+  TYPESCRIPT_JOBS,
   sandboxFlags,
   sandboxLoaderUrl,
   tsxApiUrl,
@@ -49,9 +49,10 @@ export function startTransport(
 
 function threadTransport(isolation: ResolvedIsolation): Transport {
   const entry = entryUrl('thread').href;
-  // From sources the entry is TypeScript: install tsx's hooks in the
-  // thread first (hooks registered in the parent do not reach it).
-  const script = FROM_SOURCE
+  // From sources the entry is TypeScript, and under tsx job modules may
+  // be: install tsx's hooks in the thread first (hooks registered in the
+  // parent do not reach it).
+  const script = TYPESCRIPT_JOBS
     ? `import(${JSON.stringify(tsxApiUrl())})` +
       `.then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
       '.catch((e) => { process.nextTick(() => { throw e; }); });'
@@ -61,7 +62,7 @@ function threadTransport(isolation: ResolvedIsolation): Transport {
   // passed only to drop tsx (explicit lists refuse process-wide flags).
   const argv = withoutTsx(process.execArgv);
   const options = {
-    eval: FROM_SOURCE,
+    eval: TYPESCRIPT_JOBS,
     ...(argv.length !== process.execArgv.length ? { execArgv: argv } : {}),
     ...(limit !== null
       ? { resourceLimits: { maxOldGenerationSizeMb: limit } }
@@ -98,7 +99,7 @@ function processTransport(
   serializerRoot: string | undefined,
 ): Transport {
   const execArgv: string[] = [];
-  if (FROM_SOURCE) {
+  if (TYPESCRIPT_JOBS) {
     const loader = isolation.sandbox ? sandboxLoaderUrl() : tsxLoaderUrl();
     execArgv.push('--import', loader);
   }
