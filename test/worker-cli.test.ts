@@ -52,6 +52,32 @@ describe('duckqueue worker', () => {
     await check.close();
   });
 
+  it('warns about jobs left in queues it does not serve', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    const served = await q.enqueue(double, { args: [2], queue: 'high' });
+    await q.enqueue(double, { args: [3], queue: 'mail' });
+    await q.close();
+    const run = await cli([
+      'worker',
+      db,
+      '--serialization',
+      'json',
+      '--import',
+      './test/fixtures/json-tasks.ts',
+      '--queue',
+      'high',
+      '--until-empty',
+    ]);
+    expect(run.code, run.err).toBe(0);
+    expect(run.err).toMatch(
+      /jobs are waiting in a queue this worker does not serve .*queue=mail pending=1/,
+    );
+    expect(run.err).not.toMatch(/queue=high pending/);
+    const check = await DuckQueue.open(db, { serialization: 'json' });
+    expect(await check.result(served)).toBe(4);
+    await check.close();
+  });
+
   it('explains bad arguments with exit code 2', async () => {
     const missing = await cli(['worker']);
     expect(missing.code, missing.err).toBe(2);

@@ -120,7 +120,9 @@ export async function run(argv: string[]): Promise<number> {
     store: q.store.name,
     serialization: q.serializer.name,
   });
-  const summary = await worker.run({ untilEmpty: v['until-empty'] === true });
+  const untilEmpty = v['until-empty'] === true;
+  const summary = await worker.run({ untilEmpty });
+  if (untilEmpty) await warnAboutUnservedQueues(q, queues ?? { default: 1 }, log);
   await q.close();
   if (summary.released > 0) {
     // A released job may still be running (a hung promise); do not let it
@@ -128,6 +130,25 @@ export async function run(argv: string[]): Promise<number> {
     setTimeout(() => process.exit(), 1000).unref();
   }
   return 0;
+}
+
+/** After --until-empty: jobs still waiting in queues this worker skipped. */
+async function warnAboutUnservedQueues(
+  q: DuckQueue,
+  served: Record<string, number>,
+  log: ReturnType<typeof consoleLogger>,
+): Promise<void> {
+  for (const name of await q.queues()) {
+    if (name in served) continue;
+    const { pending, delayed } = await q.stats(name);
+    if (pending + delayed === 0) continue;
+    log.warn('jobs are waiting in a queue this worker does not serve', {
+      queue: name,
+      pending,
+      delayed,
+      fix: `add --queue ${name} to run them`,
+    });
+  }
 }
 
 /** Lets --import and by-reference jobs load .ts modules when tsx is present. */
