@@ -95,6 +95,24 @@ function recordingLogger() {
   return { logger, lines };
 }
 
+describe('a queue closed under a running worker', () => {
+  it('ends run() instead of retrying claims forever', async () => {
+    const worker = new Worker(q, { pollMs: 5 });
+    const errors: unknown[] = [];
+    worker.on('error', (e) => errors.push(e));
+    const running = worker.run();
+    await q.enqueue(echo, { args: [1] });
+    await q.close();
+    const outcome = await Promise.race([
+      running.then(() => 'stopped'),
+      new Promise((r) => setTimeout(() => r('still running'), 10_000)),
+    ]);
+    expect(outcome).toBe('stopped');
+    expect(errors.filter((e) => (e as Error).name === 'QueueClosedError'))
+      .toHaveLength(0);
+  });
+});
+
 describe('running jobs', () => {
   it('runs every job once and stores results, until empty', async () => {
     const ids = await q.enqueueBatch(

@@ -20,6 +20,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ClaimedJob } from '../queue/job.js';
 import {
   JobTimeoutError,
+  QueueClosedError,
   QueueError,
   ResultEncodingError,
 } from '../queue/errors.js';
@@ -320,6 +321,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       return jobs;
     } catch (err) {
+      if (err instanceof QueueClosedError) {
+        // Nothing can be claimed or stored any more: stop rather than
+        // retry forever. Jobs already claimed come back after their claims
+        // lapse, like a worker that died.
+        if (this.state === 'running') {
+          this.state = 'stopping';
+          this.stopReason = 'the queue was closed';
+        }
+        return [];
+      }
       this.reportError('claiming jobs failed; retrying after pollMs', err);
       return [];
     }
