@@ -169,6 +169,7 @@ describe('json backend', () => {
   it.each([
     [[{ onDone: () => 1 }], 'args[0].onDone', /function/],
     [[1, Symbol('x')], 'args[1]', /symbol/],
+    [[{ v: 2, [Symbol.for('k')]: 1 }], 'args[0][Symbol(k)]', /symbol-keyed/],
     [[new (class Order {})()], 'args[0]', /instance of Order/],
     [[{ data: Buffer.from('x') }], 'args[0].data', /Uint8Array/],
     [[new TypeError('x')], 'args[0]', /TypeError error/],

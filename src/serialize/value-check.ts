@@ -78,6 +78,15 @@ function findProblem(
     return undefined;
   }
   if (!isPlain(obj)) return undefined;
+  const symbol = Object.getOwnPropertySymbols(obj)[0];
+  if (symbol !== undefined) {
+    // node:v8 and superjson both drop symbol keys without a word.
+    return {
+      path: `${path}[${String(symbol)}]`,
+      reason: 'it is a symbol-keyed property, which no format carries',
+      advice: 'Use a string key instead.',
+    };
+  }
   for (const key of Object.keys(obj)) {
     const p = findProblem(
       (obj as Record<string, unknown>)[key],
