@@ -15,6 +15,7 @@ import {
   JobStateError,
   QueueClosedError,
   QueueFullError,
+  ResultDecodingError,
   ResultEncodingError,
   ResultTimeoutError,
   UnknownStoreError,
@@ -495,5 +496,30 @@ describe('the database file', () => {
     const db = new Database(join(dir, 'jobs.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+});
+
+describe('a stored result damaged outside duckqueue', () => {
+  it('fails only that job, with ResultDecodingError, and keeps listings readable', async () => {
+    const damaged = await q.enqueue(square, { args: [3] });
+    const fine = await q.enqueue(square, { args: [4] });
+    for (const id of [damaged, fine]) {
+      const job = await claim();
+      expect(job?.id).toBe(id);
+      await q.ack(job!, square(id === damaged ? 3 : 4));
+    }
+    const db = new Database(join(dir, 'jobs.db'));
+    db.prepare('UPDATE jobs SET result = ? WHERE id = ?').run(
+      Buffer.from([0xff, 0x00, 0xff]),
+      Number(damaged),
+    );
+    db.close();
+    await expect(q.result(damaged)).rejects.toThrow(ResultDecodingError);
+    const record = await q.getJob(damaged);
+    expect(record.result).toBeUndefined();
+    expect(record.resultError).toMatch(/stored result of job \d+ cannot be read/);
+    expect(await q.result(fine)).toBe(16);
+    const done = await q.listJobs({ status: 'done' });
+    expect(done.map((j) => j.id).sort()).toEqual([damaged, fine].sort());
   });
 });

@@ -108,7 +108,7 @@ class TaskContext implements DagContext {
       );
     }
     if (!this.decoded.has(name)) {
-      this.decoded.set(name, decodeResult(row.result));
+      this.decoded.set(name, decodeResult(row.result, `(task '${name}')`));
     }
     return this.decoded.get(name) as T;
   }

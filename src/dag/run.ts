@@ -165,7 +165,10 @@ function nodeOutcome(row: DagNodeRow): DagNodeOutcome {
         status: 'done',
         jobId: row.jobId!,
         attempts: row.attempts,
-        result: row.jobStatus === 'done' ? decodeResult(row.result) : undefined,
+        result:
+          row.jobStatus === 'done'
+            ? decodeResult(row.result, row.jobId!)
+            : undefined,
       };
     case 'failed': {
       const e = row.lastError;

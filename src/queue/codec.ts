@@ -5,6 +5,7 @@
 
 import { deserialize, serialize } from 'node:v8';
 import type { ErrorRow } from '../store/types.js';
+import { ResultDecodingError } from './errors.js';
 
 /** Encode a job's return value; undefined is stored as no result. */
 export function encodeResult(value: unknown): Uint8Array | null {
@@ -12,9 +13,16 @@ export function encodeResult(value: unknown): Uint8Array | null {
   return serialize(value);
 }
 
-export function decodeResult(bytes: Uint8Array | null): unknown {
+export function decodeResult(
+  bytes: Uint8Array | null,
+  jobId: string,
+): unknown {
   if (bytes === null) return undefined;
-  return deserialize(bytes);
+  try {
+    return deserialize(bytes);
+  } catch (err) {
+    throw new ResultDecodingError(jobId, safeString((err as Error)?.message));
+  }
 }
 
 // v8 keeps an Error's class for built-ins only and drops extra properties

@@ -135,6 +135,22 @@ export class ClaimExpiredError extends QueueError {
 }
 
 /** A job returned a value that node:v8 cannot encode. */
+/** A stored result's bytes are damaged and cannot be read back. */
+export class ResultDecodingError extends QueueError {
+  override readonly code = 'DQ_RESULT_DECODING';
+  override name = 'ResultDecodingError';
+  constructor(
+    readonly jobId: string,
+    reason: string,
+  ) {
+    super(
+      `the stored result of job ${jobId} cannot be read (${reason}); the ` +
+        'row was changed outside duckqueue or the file is damaged. The job ' +
+        'ran; re-run it with q.retry() only if it is safe to run again',
+    );
+  }
+}
+
 export class ResultEncodingError extends QueueError {
   override readonly code = 'DQ_RESULT_ENCODING';
   override name = 'ResultEncodingError';

@@ -27,6 +27,8 @@ export interface JobRecord {
   finishedAt: number | null;
   /** The decoded return value of a `done` job. */
   result: unknown;
+  /** Set when a done job's stored result cannot be read back. */
+  resultError?: string;
   /** The error of the most recent failed attempt. */
   lastError: StoredErrorInfo | null;
 }
@@ -67,7 +69,7 @@ export function toRecord(row: JobRow): JobRecord {
     claimedAt: row.claimedAt,
     claimedBy: row.claimedBy,
     finishedAt: row.finishedAt,
-    result: row.status === 'done' ? decodeResult(row.result) : undefined,
+    ...readResult(row),
     lastError: readableError(row),
   };
 }
@@ -93,4 +95,15 @@ export function toClaimed(row: JobRow): ClaimedJob {
 function readableError(row: JobRow): StoredErrorInfo | null {
   const e = row.lastError;
   return e ? { name: e.name, message: e.message, stack: e.stack } : null;
+}
+
+// One damaged result must not make the whole record, or a listing of many,
+// unreadable: the record carries the decoding error instead.
+function readResult(row: JobRow): Pick<JobRecord, 'result' | 'resultError'> {
+  if (row.status !== 'done') return { result: undefined };
+  try {
+    return { result: decodeResult(row.result, row.id) };
+  } catch (err) {
+    return { result: undefined, resultError: (err as Error).message };
+  }
 }

@@ -632,7 +632,7 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
       this.assertOpen('result');
       const row = await this.store.getJob(String(id), this.options.clock());
       if (!row) throw new JobNotFoundError(String(id));
-      if (row.status === 'done') return decodeResult(row.result);
+      if (row.status === 'done') return decodeResult(row.result, row.id);
       if (row.status === 'failed' || row.status === 'dead') {
         const stored = row.lastError ?? {
           name: 'Error',
