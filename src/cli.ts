@@ -3,6 +3,8 @@
 // and is loaded only when asked for, so `duckqueue stats` does not pay for
 // the benchmark machinery.
 
+import { InvalidOptionError, UnknownStoreError } from './queue/errors.js';
+
 type Command = {
   summary: string;
   load: () => Promise<{ run(argv: string[]): Promise<number> }>;
@@ -56,6 +58,14 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    // A bad flag value surfaces as an option error from the library: show
+    // its message (it names the flag's option and the allowed values) and
+    // exit 2 like any other usage error, without a stack trace.
+    if (err instanceof InvalidOptionError || err instanceof UnknownStoreError) {
+      console.error(`duckqueue: ${err.message}`);
+      process.exitCode = 2;
+      return;
+    }
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exitCode = 1;
   },

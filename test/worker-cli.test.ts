@@ -90,6 +90,13 @@ describe('duckqueue worker', () => {
     expect(unknown.err).toMatch(/Unknown option '--concurency'/);
   });
 
+  it('turns a bad option value into a usage error, not a stack trace', async () => {
+    const run = await cli(['worker', db, '--concurrency', '0']);
+    expect(run.code, run.err).toBe(2);
+    expect(run.err).toMatch(/^duckqueue: concurrency: must be a number from 1/m);
+    expect(run.err).not.toMatch(/\n\s+at /);
+  });
+
   it('reports an --import that cannot be loaded', async () => {
     const run = await cli(['worker', db, '--import', './test/fixtures/missing.ts']);
     expect(run.code).toBe(1);
