@@ -113,6 +113,10 @@ describe('source backend', () => {
     ['sourceProxy', "captured variable 'proxied'", /Proxy/],
     ['sourceDeepSocket', "captured variable 'conn'", /Socket from node:net/],
     ['sourceSocketArg', 'args[0].conn', /Socket from node:net/],
+    ['sourceSymbolKey', "captured variable 'tagged'[Symbol(id)]", /symbol-keyed/],
+    ['sourceGetter', "captured variable 'counter'.twice", /getter/],
+    ['sourceNullProto', "captured variable 'bare'", /no prototype/],
+    ['sourceErrorProps', "captured variable 'failure'.code", /Error/],
   ])('refuses %s at %s', (name, where, reason) => {
     const r = report[name];
     expect(r).toMatchObject({ refused: true, error: 'NotSerializableError', path: where });

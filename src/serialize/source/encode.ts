@@ -128,7 +128,9 @@ export class SourceEncoder {
       for (const v of value) out.add(this.copy(v, `${path}.values()`));
       return out;
     }
+    if (value instanceof Error) assertErrorCarried(value, path);
     if (!isPlainObject(value)) return value;
+    assertCarriedWhole(value, path);
     const out: Record<string, unknown> = {};
     this.copies.set(value, out);
     for (const key of Object.keys(value)) {
@@ -195,6 +197,7 @@ export class SourceEncoder {
       cls: { v: null },
       props: { v: null },
     });
+    assertCarriedWhole(obj, path);
     const cls = this.slot(proto.constructor, `${path}.constructor`);
     const props: Record<string, unknown> = {};
     for (const key of Object.keys(obj)) {
@@ -272,6 +275,50 @@ export class SourceEncoder {
       hole.props = this.slot(props, `${path} (own properties)`);
     }
     return index;
+  }
+}
+
+/**
+ * Only own, enumerable, string-keyed data properties travel. Refuse what
+ * would otherwise arrive changed without a word: symbol keys, getters and
+ * setters (frozen to one value), hidden properties, a missing prototype.
+ */
+function assertCarriedWhole(obj: object, path: string): void {
+  const refuse = (where: string, reason: string, advice: string) => {
+    throw new NotSerializableError(where, reason, advice);
+  };
+  if (Object.getPrototypeOf(obj) === null) {
+    refuse(path, 'it has no prototype (Object.create(null)), which is not ' +
+      'kept', 'Capture a plain object literal instead.');
+  }
+  const symbol = Object.getOwnPropertySymbols(obj)[0];
+  if (symbol !== undefined) {
+    refuse(`${path}[${String(symbol)}]`, 'symbol-keyed properties are not ' +
+      'carried', 'Use a string key instead.');
+  }
+  const descriptors = Object.getOwnPropertyDescriptors(obj);
+  for (const key of Object.keys(descriptors)) {
+    const d = descriptors[key]!;
+    if (d.get || d.set) {
+      refuse(child(path, key), 'it is a getter or setter, which would be ' +
+        'frozen to one value', 'Capture plain data properties instead.');
+    }
+    if (!d.enumerable) {
+      refuse(child(path, key), 'it is a non-enumerable property, which is ' +
+        'not carried', 'Make it enumerable or pass it as an argument.');
+    }
+  }
+}
+
+/** node:v8 keeps an Error's message and stack, not its own properties. */
+function assertErrorCarried(error: Error, path: string): void {
+  const extra = Object.keys(error)[0];
+  if (extra !== undefined) {
+    throw new NotSerializableError(
+      child(path, extra),
+      'own properties of an Error are not carried',
+      'Capture the values you need (e.g. error.code) as plain data.',
+    );
   }
 }
 
@@ -495,7 +542,10 @@ function containsSpecial(
     for (const v of value) {
       if (containsSpecial(v, `${path}.values()`, seen, root)) found = true;
     }
+  } else if (value instanceof Error) {
+    assertErrorCarried(value, path);
   } else if (isPlainObject(value)) {
+    assertCarriedWhole(value, path);
     for (const key of Object.keys(value)) {
       const v = (value as Record<string, unknown>)[key];
       if (containsSpecial(v, child(path, key), seen, root)) found = true;
