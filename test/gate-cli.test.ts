@@ -142,6 +142,23 @@ describe('duckqueue gate: exit codes', () => {
     expect(err).toContain(`suites[1].metrics[0] ('${ID}').ratio.samples[2]`);
   });
 
+  it.each([
+    ['gitSha', 12345, 'baseline.gitSha must be a string or null'],
+    ['reason', 42, 'baseline.reason must be a string'],
+    ['ratioRunMedians', 'oops', 'baseline.ratioRunMedians must map'],
+  ])('exits 2 when the baseline record has a bad %s', async (key, value, text) => {
+    const record = {
+      reason: 'r', recordedBy: 'me', email: null, host: 'h', gitSha: null,
+      gitDirty: false, date: '2026-01-01', command: 'c', runs: 1,
+      ratioRunMedians: {}, [key]: value,
+    };
+    const base = write('bad-record.json', { ...baselineRun, baseline: record });
+    const now = write('now.json', baselineRun);
+    const { code, err } = await runGate(['--baseline', base, '--current', now]);
+    expect(code).toBe(2);
+    expect(err).toContain(text);
+  });
+
   it('exits 2 on a duplicated metric id', async () => {
     const dup = results([
       suite('size', [exact('size.a', 1)]),

@@ -50,8 +50,40 @@ export function readResultsFile(file: string, role: ResultsRole): LoadedResults 
     );
   }
   const results = checkResults(parsed, file, role);
-  const record = (parsed as { baseline?: BaselineRecord }).baseline;
-  return record ? { file, results, record } : { file, results };
+  const record = (parsed as { baseline?: unknown }).baseline;
+  if (record === undefined) return { file, results };
+  checkRecord(record, file, role);
+  return { file, results, record };
+}
+
+/** The who/what/when of a baseline, as the gate prints it. */
+function checkRecord(
+  value: unknown,
+  file: string,
+  role: ResultsRole,
+): asserts value is BaselineRecord {
+  const bad = (path: string, rule: string): GateInputError =>
+    new GateInputError(
+      'bad-shape',
+      `${role} file ${file}: baseline.${path} ${rule}; ${HOW_TO_MAKE[role]}`,
+    );
+  if (!isObject(value)) throw bad('record', 'must be an object');
+  for (const key of ['reason', 'recordedBy', 'host', 'date', 'command']) {
+    if (typeof value[key] !== 'string') throw bad(key, 'must be a string');
+  }
+  for (const key of ['email', 'gitSha']) {
+    const v = value[key];
+    if (v !== null && v !== undefined && typeof v !== 'string') {
+      throw bad(key, 'must be a string or null');
+    }
+  }
+  const medians = value['ratioRunMedians'];
+  if (medians === undefined) return;
+  const numbers = (v: unknown) =>
+    Array.isArray(v) && v.every((n) => typeof n === 'number');
+  if (!isObject(medians) || !Object.values(medians).every(numbers)) {
+    throw bad('ratioRunMedians', 'must map metric ids to arrays of numbers');
+  }
 }
 
 /** Validates the shape the gate reads; returns the value typed. */
