@@ -14,7 +14,7 @@ import { Worker, type WorkerSummary } from '../src/worker/worker.js';
 import * as tasks from './fixtures/isolation-tasks.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 import { sourcePayload } from './fixtures/hostile/payloads.js';
-import Database from 'better-sqlite3';
+import { plantRow } from './helpers/plant-row.js';
 
 const PRELOAD = ['test/fixtures/isolation-tasks.ts'];
 const MEMORY_LIMIT_MB = 48;
@@ -213,6 +213,7 @@ describe('a row planted with a format the queue does not load', () => {
         file,
         sourcePayload({ fn: { src: '() => "ran planted code"' } }),
         'source',
+        { maxAttempts: 1 },
       );
       const honest = await queue.enqueue(tasks.add, { args: [2, 2] });
       const worker = new Worker(queue, { isolation: 'thread', preload: PRELOAD });
@@ -228,23 +229,6 @@ describe('a row planted with a format the queue does not load', () => {
   });
 });
 
-/** What a writer of the database file can do: INSERT a row. */
-function plantRow(file: string, payload: Uint8Array, format: string): string {
-  const db = new Database(file);
-  try {
-    const now = Date.now();
-    const info = db
-      .prepare(
-        `INSERT INTO jobs (queue, status, payload, format, fn_name, priority,
-           max_attempts, run_at, created_at, updated_at)
-         VALUES ('default', 'pending', ?, ?, 'planted', 50, 1, ?, ?, ?)`,
-      )
-      .run(Buffer.from(payload), format, now, now, now);
-    return String(info.lastInsertRowid);
-  } finally {
-    db.close();
-  }
-}
 
 describe('an isolate that cannot start', () => {
   it('fails the job with IsolateStartError naming the cause', async () => {

@@ -6,12 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckQueue } from '../src/queue/queue.js';
 import { InvalidOptionError } from '../src/queue/errors.js';
 import { createSerializer, registerTask } from '../src/serialize/index.js';
 import { Worker } from '../src/worker/worker.js';
+import Database from 'better-sqlite3';
+import { plantRow } from './helpers/plant-row.js';
 import {
   canaryFired,
   createHostileContext,
@@ -50,20 +51,7 @@ afterAll(() => {
 
 /** What an attacker with the database file does: INSERT a row. */
 function plant(dbFile: string, payload: Uint8Array, format: string): string {
-  const db = new Database(dbFile);
-  try {
-    const now = Date.now();
-    const info = db
-      .prepare(
-        `INSERT INTO jobs (queue, status, payload, format, fn_name, priority,
-           max_attempts, run_at, created_at, updated_at)
-         VALUES ('default', 'pending', ?, ?, 'planted', 100, 3, ?, ?, ?)`,
-      )
-      .run(Buffer.from(payload), format, now, now, now);
-    return String(info.lastInsertRowid);
-  } finally {
-    db.close();
-  }
+  return plantRow(dbFile, payload, format, { priority: 100, maxAttempts: 3 });
 }
 
 describe('a queue with a policy, attacked through its database', () => {
