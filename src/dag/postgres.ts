@@ -22,6 +22,7 @@ import type {
   NewDagRun,
 } from './store.js';
 import type { DagRunState, DependencyMode } from './types.js';
+import { errorFromColumns } from '../store/error-columns.js';
 
 export const postgresDagMigrations: readonly SqlMigration[] = [
   {
@@ -377,15 +378,7 @@ export class PostgresDagStore implements DagStore {
       jobStatus: r.status as JobStatus | null,
       attempts: r.attempts ?? 0,
       result: r.result,
-      lastError:
-        r.error_name === null
-          ? null
-          : {
-              name: r.error_name,
-              message: r.error_message ?? '',
-              stack: r.error_stack,
-              value: r.error_value,
-            },
+      lastError: errorFromColumns(r),
     }));
   }
 

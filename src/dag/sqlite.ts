@@ -24,6 +24,7 @@ import type {
   NewDagRun,
 } from './store.js';
 import type { DagRunState, DependencyMode } from './types.js';
+import { errorFromColumns } from '../store/error-columns.js';
 
 export const sqliteDagMigrations: readonly SqlMigration[] = [
   {
@@ -249,15 +250,7 @@ export class SqliteDagStore implements DagStore {
       jobStatus: r.job_status,
       attempts: r.attempts ?? 0,
       result: r.result,
-      lastError:
-        r.error_name === null
-          ? null
-          : {
-              name: r.error_name,
-              message: r.error_message ?? '',
-              stack: r.error_stack,
-              value: r.error_value,
-            },
+      lastError: errorFromColumns(r),
     }));
   }
 

@@ -28,6 +28,7 @@ import type {
   StoreOptions,
 } from './types.js';
 import { JOB_STATUSES } from './types.js';
+import { errorFromColumns } from './error-columns.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** How long a write waits for another process's lock. Default 10000. */
@@ -104,15 +105,7 @@ function toRow(r: SqlJob): JobRow {
     claimExpiresAt: r.claim_expires_at,
     finishedAt: r.finished_at,
     result: r.result,
-    lastError:
-      r.error_name === null
-        ? null
-        : {
-            name: r.error_name,
-            message: r.error_message ?? '',
-            stack: r.error_stack,
-            value: r.error_value,
-          },
+    lastError: errorFromColumns(r),
   };
 }
 

@@ -2,6 +2,7 @@
 // the column list every job-returning statement selects.
 
 import type { ErrorRow, JobRow, JobStatus } from '../types.js';
+import { errorFromColumns } from '../error-columns.js';
 
 /**
  * A job row as pg returns it. BIGINT columns arrive as strings: the driver
@@ -78,15 +79,7 @@ export function toJobRow(r: PgJob): JobRow {
     claimExpiresAt: num(r.claim_expires_at),
     finishedAt: num(r.finished_at),
     result: r.result,
-    lastError:
-      r.error_name === null
-        ? null
-        : {
-            name: r.error_name,
-            message: r.error_message ?? '',
-            stack: r.error_stack,
-            value: r.error_value,
-          },
+    lastError: errorFromColumns(r),
   };
 }
 
