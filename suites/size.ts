@@ -12,6 +12,7 @@ import {
   payloadBytes,
   roundTrip,
   type FunctionSerializer,
+  withBackendStatus,
 } from '../src/bench/function-serializers.js';
 import { loadPayloads } from '../src/bench/inputs.js';
 import { exact } from '../src/bench/metrics.js';
@@ -200,17 +201,7 @@ const suite = defineSuite({
       codecs: DATA_CODECS.map(({ id, label }) => ({ id, label })),
       shapes: FUNCTION_SHAPES.map(({ id, label }) => ({ id, label })),
     };
-    if (ours.unavailable.length) {
-      return {
-        status: 'failed',
-        reason:
-          'serializer backends missing: ' +
-          ours.unavailable.map((u) => `${u.id} (${u.reason})`).join('; '),
-        metrics,
-        data,
-      };
-    }
-    return { metrics, data };
+    return withBackendStatus(ours, metrics, data);
   },
 });
 

@@ -14,6 +14,7 @@ import {
   loadPeerSerializers,
   roundTrip,
   type FunctionSerializer,
+  withBackendStatus,
 } from '../src/bench/function-serializers.js';
 import { loadPayloads } from '../src/bench/inputs.js';
 import { measureAgainst, type Operation } from '../src/bench/measure.js';
@@ -246,17 +247,7 @@ const suite = defineSuite({
       calibrationId: CALIBRATION_ID,
       dependencies: dependencyFootprints(PROJECT_ROOT),
     };
-    if (ours.unavailable.length) {
-      return {
-        status: 'failed',
-        reason:
-          'serializer backends missing: ' +
-          ours.unavailable.map((u) => `${u.id} (${u.reason})`).join('; '),
-        metrics,
-        data,
-      };
-    }
-    return { metrics, data };
+    return withBackendStatus(ours, metrics, data);
   },
 });
 

@@ -196,3 +196,23 @@ export async function roundTrip(
   }
   return { status: 'works', bytes: payloadBytes(payload), payload };
 }
+
+/**
+ * A suite's outcome: its metrics and data, marked failed with the missing
+ * backends named when createSerializer refused any of ours.
+ */
+export function withBackendStatus<M, D>(
+  ours: OurSerializers,
+  metrics: M,
+  data: D,
+): { status?: 'failed'; reason?: string; metrics: M; data: D } {
+  if (ours.unavailable.length === 0) return { metrics, data };
+  return {
+    status: 'failed',
+    reason:
+      'serializer backends missing: ' +
+      ours.unavailable.map((u) => `${u.id} (${u.reason})`).join('; '),
+    metrics,
+    data,
+  };
+}
