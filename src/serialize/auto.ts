@@ -31,7 +31,7 @@ export function createAutoBackend(options: ResolvedSerializerOptions): AutoBacke
         // Kept short: it is stored in every fallback payload. The module
         // location is already in the source body.
         const reason = `${err.path}: ${err.reason.replace(/ \(in [^)]*\)/, '')}`;
-        encoded.header.fallbackReason = reason;
+        encoded.header = { ...encoded.header, fallbackReason: reason };
         if (events.listenerCount('fallback') > 0) {
           events.emit('fallback', {
             fnName: call.fn.name,

@@ -117,83 +117,95 @@ const HOST_OBJECT = T('\\');
  * and sets count one level each.
  */
 export function v8Depth(bytes: Uint8Array, limit: number): DepthScan {
-  let at = 0;
+  const r = new ByteReader(bytes);
   let depth = 0;
   let max = 0;
   let version = 0;
-  // Returns -1 when the varint runs past the end or is too long.
-  const varint = (): number => {
-    let value = 0;
-    let shift = 0;
-    while (at < bytes.length && shift <= 49) {
-      const b = bytes[at++]!;
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return value;
-      shift += 7;
-    }
-    return -1;
-  };
-  const stop = (): DepthScan => ({ depth: max, exceeded: false, complete: false });
-  while (at < bytes.length) {
-    const tag = bytes[at++]!;
+  while (r.at < bytes.length) {
+    const tag = bytes[r.at++]!;
     if (tag === VERSION) {
-      version = varint();
-      if (version < 0) return stop();
+      version = r.varint();
+      if (version < 0) return stopped(max);
     } else if (NO_PAYLOAD.has(tag)) {
       continue;
     } else if (ONE_VARINT.has(tag)) {
-      if (varint() < 0) return stop();
+      if (r.varint() < 0) return stopped(max);
     } else if (EIGHT_BYTES.has(tag)) {
-      at += 8;
+      r.at += 8;
     } else if (LENGTH_THEN_BYTES.has(tag)) {
-      const length = varint();
-      if (length < 0) return stop();
-      at += length;
+      const length = r.varint();
+      if (length < 0) return stopped(max);
+      r.at += length;
     } else if (BEGIN.has(tag) || BEGIN_WITH_LENGTH.has(tag)) {
-      if (BEGIN_WITH_LENGTH.has(tag) && varint() < 0) return stop();
+      if (BEGIN_WITH_LENGTH.has(tag) && r.varint() < 0) return stopped(max);
       if (++depth > max) {
         max = depth;
         if (max > limit) return { depth: max, exceeded: true, complete: true };
       }
     } else if (END_ONE_VARINT.has(tag)) {
-      if (varint() < 0) return stop();
+      if (r.varint() < 0) return stopped(max);
       depth--;
     } else if (END_TWO_VARINTS.has(tag)) {
-      if (varint() < 0 || varint() < 0) return stop();
+      if (r.varint() < 0 || r.varint() < 0) return stopped(max);
       depth--;
     } else if (tag === BIGINT || tag === BIGINT_OBJECT) {
-      const bitfield = varint();
-      if (bitfield < 0) return stop();
-      at += Math.floor(bitfield / 2);
+      const bitfield = r.varint();
+      if (bitfield < 0) return stopped(max);
+      r.at += Math.floor(bitfield / 2);
     } else if (tag === REGEXP) {
       // The pattern follows as a tagged string, then a varint of flags.
-      const stringTag = bytes[at++];
+      const stringTag = bytes[r.at++];
       if (stringTag === undefined || !LENGTH_THEN_BYTES.has(stringTag)) {
-        return stop();
+        return stopped(max);
       }
-      const length = varint();
-      if (length < 0) return stop();
-      at += length;
-      if (varint() < 0) return stop();
+      const length = r.varint();
+      if (length < 0) return stopped(max);
+      r.at += length;
+      if (r.varint() < 0) return stopped(max);
     } else if (tag === RESIZABLE_BUFFER) {
-      const length = varint();
-      if (length < 0 || varint() < 0) return stop();
-      at += length;
+      const length = r.varint();
+      if (length < 0 || r.varint() < 0) return stopped(max);
+      r.at += length;
     } else if (tag === VIEW) {
       // Sub-tag, offset, length, and flags from format version 14 on.
       const fields = version >= 14 ? 3 : 2;
-      at++;
-      for (let i = 0; i < fields; i++) if (varint() < 0) return stop();
+      r.at++;
+      for (let i = 0; i < fields; i++) if (r.varint() < 0) return stopped(max);
     } else if (tag === HOST_OBJECT) {
       // Node writes typed arrays as: type index, byte length, raw bytes.
-      if (varint() < 0) return stop();
-      const length = varint();
-      if (length < 0) return stop();
-      at += length;
+      if (r.varint() < 0) return stopped(max);
+      const length = r.varint();
+      if (length < 0) return stopped(max);
+      r.at += length;
     } else {
       // Errors ('r') and anything newer: leave the rest to the decoder.
-      return stop();
+      return stopped(max);
     }
   }
   return { depth: max, exceeded: false, complete: true };
+}
+
+// A cursor over bytes; a class rather than closures so a scan allocates one
+// small object.
+class ByteReader {
+  at = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  /** The next unsigned varint; -1 when it runs past the end or is too long. */
+  varint(): number {
+    const bytes = this.bytes;
+    let value = 0;
+    let shift = 0;
+    while (this.at < bytes.length && shift <= 49) {
+      const b = bytes[this.at++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+      shift += 7;
+    }
+    return -1;
+  }
+}
+
+function stopped(max: number): DepthScan {
+  return { depth: max, exceeded: false, complete: false };
 }

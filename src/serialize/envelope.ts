@@ -54,6 +54,17 @@ export type EnvelopeSigner = ((covered: Uint8Array) => Uint8Array) & {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+// Frozen headers are shared by every payload of one function: encode once.
+const encodedHeaders = new WeakMap<PayloadMeta, Uint8Array>();
+
+function headerBytes(header: PayloadMeta): Uint8Array {
+  const known = encodedHeaders.get(header);
+  if (known) return known;
+  const bytes = encoder.encode(JSON.stringify(header));
+  if (Object.isFrozen(header)) encodedHeaders.set(header, bytes);
+  return bytes;
+}
+
 /**
  * Writes an envelope. `sign`, when given, receives the bytes to cover
  * (with the signed flag already set) and returns the signature. A signer
@@ -70,7 +81,7 @@ export function encodeEnvelope(
         'letters, digits, dots, dashes or underscores',
     );
   }
-  const header = encoder.encode(JSON.stringify(parts.header));
+  const header = headerBytes(parts.header);
   const body = parts.body;
   const unsignedLength = 7 + tag.length + 4 + header.length + 4 + body.length;
   const reserve = sign ? 1 + (sign.signatureLength ?? 255) : 0;
@@ -220,10 +231,34 @@ function need(
   return end;
 }
 
+// A worker sees the same few headers over and over (one per job function):
+// parsed headers are kept, frozen so every payload can share one object
+// and checks on it can be remembered (Policy, resolveFunction).
+const HEADER_CACHE_LIMIT = 512;
+const parsedHeaders = new Map<string, PayloadMeta>();
+
 function parseHeader(raw: Uint8Array): PayloadMeta {
+  let text: string;
+  try {
+    text = decoder.decode(raw);
+  } catch (cause) {
+    throw new DeserializationError(
+      'payload header is not valid UTF-8 JSON; the bytes were damaged',
+      { cause },
+    );
+  }
+  const known = parsedHeaders.get(text);
+  if (known) return known;
+  const header = Object.freeze(parseHeaderText(text));
+  if (parsedHeaders.size >= HEADER_CACHE_LIMIT) parsedHeaders.clear();
+  parsedHeaders.set(text, header);
+  return header;
+}
+
+function parseHeaderText(text: string): PayloadMeta {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(raw));
+    value = JSON.parse(text);
   } catch (cause) {
     throw new DeserializationError(
       'payload header is not valid UTF-8 JSON; the bytes were damaged',

@@ -159,6 +159,7 @@ export class Policy {
   private readonly prototypeKeys: ReadonlySet<string>;
   private readonly scans = new Map<string, CodeFinding | null>();
   private readonly modules = new Map<string, ClassifiedModule | ModuleRefusal>();
+  private readonly passedHeaders = new WeakSet<object>();
 
   constructor(options: ResolvedPolicyOptions, root: string) {
     this.strict = options.strict;
@@ -454,6 +455,9 @@ export class Policy {
   }
 
   private checkHeader(header: EncodedCall['header']): void {
+    // Frozen headers are shared (parsed once, or one per function) and
+    // cannot change after passing.
+    if (this.passedHeaders.has(header)) return;
     if (header.task !== undefined) this.checkName(header.task, 'task');
     if (typeof header.module === 'string') {
       this.checkModule(
@@ -464,6 +468,7 @@ export class Policy {
       this.checkName(header.exportName, 'function');
     }
     this.checkName(header.fnName, 'function name');
+    if (Object.isFrozen(header)) this.passedHeaders.add(header);
   }
 }
 

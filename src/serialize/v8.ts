@@ -28,16 +28,37 @@ export function encodeV8(
   call: Call,
   options: ResolvedSerializerOptions,
 ): EncodedCall {
-  const header: PayloadMeta = { fnName: call.fn.name };
-  const task = taskNameOf(call.fn);
+  return {
+    format: V8_FORMAT,
+    header: referenceHeader(call.fn, options.root),
+    body: cloneArgs(call.args),
+  };
+}
+
+type AnyFunction = (...args: any[]) => unknown;
+
+// One frozen header per function and root, so the envelope writer and the
+// policy can reuse their work on it (both remember frozen headers).
+const headersByFunction = new WeakMap<AnyFunction, Map<string, PayloadMeta>>();
+
+function referenceHeader(fn: AnyFunction, root: string): PayloadMeta {
+  const task = taskNameOf(fn);
+  const byRoot = headersByFunction.get(fn);
+  const known = byRoot?.get(root);
+  // Registering a task or renaming the function changes the header.
+  if (known && known.task === task && known.fnName === fn.name) return known;
+  const header: PayloadMeta = { fnName: fn.name };
   if (task !== undefined) {
     header.task = task;
   } else {
-    const ref = locateExport(call.fn, options.root);
+    const ref = locateExport(fn, root);
     header.module = ref.module;
     header.exportName = ref.exportName;
   }
-  return { format: V8_FORMAT, header, body: cloneArgs(call.args) };
+  Object.freeze(header);
+  if (byRoot) byRoot.set(root, header);
+  else headersByFunction.set(fn, new Map([[root, header]]));
+  return header;
 }
 
 /** Structured-clone bytes for the arguments, or a precise refusal. */
@@ -94,7 +115,7 @@ export async function resolveFunction(
       'payload header names neither a task nor a module and export',
     );
   }
-  const ns = await importModule(module, options.root);
+  const ns = await namespaceOf(meta, module, options.root);
   const value = pickExport(ns, exportName);
   if (typeof value !== 'function') {
     throw new DeserializationError(
@@ -104,6 +125,27 @@ export async function resolveFunction(
     );
   }
   return value as (...args: any[]) => unknown;
+}
+
+// Frozen (shared) headers remember their module's namespace; the export
+// itself is read each time, since an ESM binding can be reassigned.
+const namespaces = new WeakMap<PayloadMeta, Map<string, ModuleNamespace>>();
+type ModuleNamespace = Record<string, unknown>;
+
+async function namespaceOf(
+  meta: PayloadMeta,
+  module: string,
+  root: string,
+): Promise<ModuleNamespace> {
+  const known = namespaces.get(meta)?.get(root);
+  if (known) return known;
+  const ns = await importModule(module, root);
+  if (Object.isFrozen(meta)) {
+    const byRoot = namespaces.get(meta);
+    if (byRoot) byRoot.set(root, ns);
+    else namespaces.set(meta, new Map([[root, ns]]));
+  }
+  return ns;
 }
 
 /** ESM export, or a CommonJS `module.exports` property seen through ESM. */

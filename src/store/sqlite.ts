@@ -85,6 +85,43 @@ const SET_ERROR = `error_name = @errorName, error_message = @errorMessage,
 /** Named parameters of a statement that may settle DAG nodes. */
 type SettleParams = { id?: number; now: number; [name: string]: unknown };
 
+// Claims return rows as arrays (better-sqlite3's raw mode): building a
+// 22-property object per row took about a third of a claim's time.
+type SqlJobArray = [
+  number, string, JobStatus, Buffer, string, string, number, number,
+  number, number | null, number, number, number, number | null,
+  string | null, number | null, number | null, Buffer | null,
+  string | null, string | null, string | null, Buffer | null,
+];
+
+/** toRow for a row in COLUMNS order, as raw mode returns it. */
+function arrayToRow(r: SqlJobArray): JobRow {
+  return {
+    id: String(r[0]),
+    queue: r[1],
+    status: r[2],
+    payload: r[3],
+    format: r[4],
+    fnName: r[5],
+    priority: r[6],
+    attempts: r[7],
+    maxAttempts: r[8],
+    timeoutMs: r[9],
+    runAt: r[10],
+    createdAt: r[11],
+    updatedAt: r[12],
+    claimedAt: r[13],
+    claimedBy: r[14],
+    claimExpiresAt: r[15],
+    finishedAt: r[16],
+    result: r[17],
+    lastError:
+      r[18] === null
+        ? null
+        : { name: r[18], message: r[19] ?? '', stack: r[20], value: r[21] },
+  };
+}
+
 function toRow(r: SqlJob): JobRow {
   return {
     id: String(r.id),
@@ -221,10 +258,14 @@ export class SqliteStore implements Store {
         WHERE queue = @queue AND status = 'pending' AND run_at <= @now
         ORDER BY priority DESC, run_at, id`;
     // '= (... LIMIT 1)' runs about twice as fast as 'IN (... LIMIT n)'.
-    const claimOne = db.prepare(`${takeClaim}
-      WHERE id = (${ready} LIMIT 1) RETURNING ${COLUMNS}`);
-    const claim = db.prepare(`${takeClaim}
-      WHERE id IN (${ready} LIMIT @max) RETURNING ${COLUMNS}`);
+    const claimOne = db
+      .prepare(`${takeClaim}
+      WHERE id = (${ready} LIMIT 1) RETURNING ${COLUMNS}`)
+      .raw(true);
+    const claim = db
+      .prepare(`${takeClaim}
+      WHERE id IN (${ready} LIMIT @max) RETURNING ${COLUMNS}`)
+      .raw(true);
     // DAG nodes settle in the transaction that finishes their job.
     const dag = new SqliteDagStore(db, (job) =>
       String(insert.run(job).lastInsertRowid),
@@ -254,7 +295,7 @@ export class SqliteStore implements Store {
       ),
       claimOne,
       claimMany: db.transaction((params: Record<string, unknown>) =>
-        (claim.all(params) as SqlJob[]).map(toRow),
+        (claim.all(params) as SqlJobArray[]).map(arrayToRow),
       ),
       ack: db.transaction((params: SettleParams) => {
         const done = ack.run(params).changes === 1;
@@ -335,8 +376,8 @@ export class SqliteStore implements Store {
 
   async claim(req: ClaimRequest): Promise<JobRow | null> {
     const { max: _, ...params } = claimParams(req, 1);
-    const row = this.s.claimOne.get(params) as SqlJob | undefined;
-    return row ? toRow(row) : null;
+    const row = this.s.claimOne.get(params) as SqlJobArray | undefined;
+    return row ? arrayToRow(row) : null;
   }
 
   async claimMany(req: ClaimRequest, max: number): Promise<JobRow[]> {

@@ -673,17 +673,28 @@ async function runWithTimeout(
   job: ClaimedJob,
   run: () => unknown,
 ): Promise<unknown> {
-  if (job.timeoutMs === null) return run();
+  const value = run();
+  // A synchronous job has already finished: no timer could have fired
+  // while it held the event loop, so only promises race the limit.
+  if (job.timeoutMs === null || !isThenable(value)) return value;
   const limit = job.timeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new JobTimeoutError(job.id, limit)), limit);
   });
   try {
-    return await Promise.race([Promise.resolve().then(run), timeout]);
+    return await Promise.race([value, timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function errorText(err: unknown): string {

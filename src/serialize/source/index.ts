@@ -25,7 +25,7 @@ import type { Backend, EncodedCall } from '../backend.js';
 import type { OpenedEnvelope } from '../envelope.js';
 import { DeserializationError, SerializationError } from '../errors.js';
 import type { ResolvedSerializerOptions } from '../options.js';
-import type { Call, LoadedCall } from '../types.js';
+import type { Call, LoadedCall, PayloadMeta } from '../types.js';
 import { SourceEncoder } from './encode.js';
 import { loadSourceBody, readSourceBody } from './load.js';
 
@@ -46,9 +46,22 @@ export function encodeSource(
   const body = new SourceEncoder(options.root).encode(call.fn, call.args);
   return {
     format: SOURCE_FORMAT,
-    header: { fnName: call.fn.name },
+    header: headerFor(call.fn.name),
     body: v8.serialize(body),
   };
+}
+
+// Frozen and shared per name, so the envelope writer encodes it once.
+const headers = new Map<string, PayloadMeta>();
+
+function headerFor(fnName: string): PayloadMeta {
+  let header = headers.get(fnName);
+  if (!header) {
+    header = Object.freeze({ fnName });
+    if (headers.size >= 1024) headers.clear();
+    headers.set(fnName, header);
+  }
+  return header;
 }
 
 export async function decodeSource(
