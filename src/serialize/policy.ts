@@ -177,6 +177,8 @@ export class Policy {
     this.sign = signer
       ? Object.assign((covered: Uint8Array) => signer.signature(covered), {
           signatureLength: signer.signatureLength,
+          signInto: (covered: Uint8Array, target: Uint8Array, at: number) =>
+            signer.signInto(covered, target, at),
         })
       : undefined;
   }
