@@ -4,6 +4,8 @@
 // the benchmark machinery.
 
 import { InvalidOptionError, UnknownStoreError } from './queue/errors.js';
+import { SerializerOptionError } from './serialize/errors.js';
+import { StoreLocationError } from './store/location.js';
 
 type Command = {
   summary: string;
@@ -61,9 +63,19 @@ main(process.argv.slice(2)).then(
     // A bad flag value surfaces as an option error from the library: show
     // its message (it names the flag's option and the allowed values) and
     // exit 2 like any other usage error, without a stack trace.
-    if (err instanceof InvalidOptionError || err instanceof UnknownStoreError) {
+    if (
+      err instanceof InvalidOptionError ||
+      err instanceof UnknownStoreError ||
+      err instanceof SerializerOptionError
+    ) {
       console.error(`duckqueue: ${err.message}`);
       process.exitCode = 2;
+      return;
+    }
+    // A path that cannot hold the database: the message says what to fix.
+    if (err instanceof StoreLocationError) {
+      console.error(`duckqueue: ${err.message}`);
+      process.exitCode = 1;
       return;
     }
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);

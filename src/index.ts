@@ -8,6 +8,7 @@ export {
   StoreFileError,
   StoreLockedError,
 } from './store/duckdb/errors.js';
+export { StoreLocationError } from './store/location.js';
 export * from './dag/index.js';
 export {
   createSerializer,

@@ -3,11 +3,12 @@
 // through DuckDB.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DuckQueue } from '../src/queue/queue.js';
 import { openStore as openDuckDB } from '../src/store/duckdb.js';
 import {
   ExportError,
@@ -264,6 +265,16 @@ describe('export: bad input', () => {
     expect(foreign.status).toBe(2);
     expect(foreign.stderr).toContain('without a job queue');
     expect(readFileSync(other).equals(before)).toBe(true);
+  });
+
+  it('refuses --out in a missing directory instead of creating it', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'jobs.db');
+    await (await DuckQueue.open(file)).close();
+    const run = cli(file, '--out', join(dir, 'typo', 'jobs.parquet'));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/directory .*typo does not exist/);
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
   });
 
   it('exits 1 with the lock advice while a DuckDB file is held', async () => {

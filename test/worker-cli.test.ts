@@ -3,13 +3,16 @@
 // codes and messages.
 
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckQueue } from '../src/index.js';
 import { double } from './fixtures/json-tasks.js';
-import { startChild } from './helpers/children.js';
+import { runChild, startChild } from './helpers/children.js';
+import { plantRow } from './helpers/plant-row.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 
 const CLI = 'src/cli.ts';
+const JOB_CHILD = 'test/fixtures/queue-child.ts';
 let db: string;
 
 beforeEach(() => {
@@ -95,6 +98,83 @@ describe('duckqueue worker', () => {
     expect(run.code, run.err).toBe(2);
     expect(run.err).toMatch(/^duckqueue: concurrency: must be a number from 1/m);
     expect(run.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a database that does not exist, creating nothing', async () => {
+    const dir = tempDir();
+    const missing = join(dir, 'typo', 'jobs.db');
+    const run = await cli(['worker', missing, '--until-empty']);
+    expect(run.code, run.err).toBe(1);
+    expect(run.err).toMatch(/no database at .*typo\/jobs\.db.*--create/);
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
+    // --create makes a new file, but never a missing directory.
+    const created = await cli(['worker', missing, '--create', '--until-empty']);
+    expect(created.code, created.err).toBe(1);
+    expect(created.err).toMatch(/directory .*typo does not exist/);
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
+    const fresh = join(dir, 'new.db');
+    const ok = await cli(['worker', fresh, '--create', '--until-empty']);
+    expect(ok.code, ok.err).toBe(0);
+    expect(existsSync(fresh)).toBe(true);
+  });
+
+  it('applies --allow-module and --strict to the jobs it loads', async () => {
+    const { ids } = JSON.parse(
+      await runChild(JOB_CHILD, ['enqueue', db, 'add', '[2, 3]']),
+    ) as { ids: string[] };
+    const refused = await cli([
+      'worker',
+      db,
+      '--allow-module',
+      'src/**',
+      '--until-empty',
+    ]);
+    expect(refused.code, refused.err).toBe(0);
+    const q = await DuckQueue.open(db);
+    const byModule = await q.getJob(ids[0]!);
+    expect(byModule.status).toBe('failed');
+    expect(byModule.lastError?.message).toMatch(/allowModules/);
+    await q.retry(ids[0]!);
+    await q.close();
+    const source = plantRow(
+      db,
+      readFileSync('test/fixtures/payloads/v1-source.bin'),
+      'source',
+    );
+    const strict = await cli([
+      'worker',
+      db,
+      '--strict',
+      '--allow-module',
+      'test/fixtures/**',
+      '--until-empty',
+    ]);
+    expect(strict.code, strict.err).toBe(0);
+    const check = await DuckQueue.open(db);
+    expect(await check.result(ids[0]!)).toBe(5);
+    const planted = await check.getJob(source);
+    expect(planted.status).toBe('failed');
+    expect(planted.lastError?.message).toMatch(/strict/);
+    await check.close();
+  });
+
+  it('runs jobs in worker threads with --isolation thread', async () => {
+    const { ids } = JSON.parse(
+      await runChild(JOB_CHILD, ['enqueue', db, 'add', '[20, 22]']),
+    ) as { ids: string[] };
+    const run = await cli([
+      'worker',
+      db,
+      '--isolation',
+      'thread',
+      '--memory-limit-mb',
+      '64',
+      '--until-empty',
+    ]);
+    expect(run.code, run.err).toBe(0);
+    const q = await DuckQueue.open(db);
+    expect(await q.result(ids[0]!)).toBe(42);
+    await q.close();
   });
 
   it('reports an --import that cannot be loaded', async () => {

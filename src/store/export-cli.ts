@@ -159,6 +159,13 @@ function parse(argv: string[]) {
       `--out '${out}' is the database itself; choose another file`,
     );
   }
+  // Like a shell redirect: a missing directory is a typo, not a request.
+  if (!existsSync(dirname(resolve(out)))) {
+    throw new ExportError(
+      `--out '${out}': the directory ${dirname(resolve(out))} does not ` +
+        'exist; create it first or choose another path',
+    );
+  }
   return {
     db,
     store,

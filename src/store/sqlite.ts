@@ -5,8 +5,6 @@
 
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { sqliteCoreMigrations, type SqlMigration } from './sqlite-migrations.js';
 import { SqliteDagStore, sqliteDagMigrations } from '../dag/sqlite.js';
 import type {
@@ -29,6 +27,7 @@ import type {
 } from './types.js';
 import { JOB_STATUSES } from './types.js';
 import { errorFromColumns } from './error-columns.js';
+import { checkStoreDirectory } from './location.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** How long a write waits for another process's lock. Default 10000. */
@@ -188,7 +187,7 @@ export class SqliteStore implements Store {
   private readonly listCache = new Map<string, Statement>();
 
   constructor(location: string, options: SqliteStoreOptions = {}) {
-    if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
+    if (location !== ':memory:') checkStoreDirectory(location, 'SQLite');
     this.db = new Database(location);
     const busy = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.db.pragma(`busy_timeout = ${Math.trunc(busy)}`);

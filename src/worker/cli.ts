@@ -2,11 +2,15 @@
 // queues are empty with --until-empty), logging each start, failure and
 // stop for an operator.
 
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { DuckQueue } from '../queue/queue.js';
 import { consoleLogger, type LogLevel } from '../queue/logger.js';
+import type { PolicyOptions } from '../serialize/policy.js';
+import type { IsolationMode } from './isolation/options.js';
+import { resolveWorkerOptions, type WorkerOptions } from './options.js';
 import { Worker } from './worker.js';
 
 const USAGE = `usage: duckqueue worker <db> [options]
@@ -22,8 +26,20 @@ const USAGE = `usage: duckqueue worker <db> [options]
   --visibility-ms n      claim lapse time for dead workers (default 30000)
   --import module        load a module first (e.g. one that calls
                          registerTask); repeat for several
+  --isolation i          none | thread | process: where jobs run
+                         (default none: in this process)
+  --memory-limit-mb n    heap limit per thread or process isolate
+  --allow-module spec    only run functions from modules matching spec
+                         (a specifier, path or glob); repeat for several
+  --strict               refuse source payloads (only by-reference and
+                         registered functions run)
+  --create               create the database file if it does not exist
+                         (otherwise a missing file is an error)
   --until-empty          exit when no job is pending or running
-  --log-level l          debug | info | warn | error (default info)`;
+  --log-level l          debug | info | warn | error (default info)
+
+The signing key, if any, comes from the DUCKQUEUE_SIGNING_KEY environment
+variable; with it set, unsigned or altered jobs fail instead of running.`;
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -40,6 +56,11 @@ export async function run(argv: string[]): Promise<number> {
         'grace-ms': { type: 'string' },
         'visibility-ms': { type: 'string' },
         import: { type: 'string', multiple: true },
+        isolation: { type: 'string' },
+        'memory-limit-mb': { type: 'string' },
+        'allow-module': { type: 'string', multiple: true },
+        strict: { type: 'boolean' },
+        create: { type: 'boolean' },
         'until-empty': { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -65,7 +86,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = consoleLogger('worker', level);
   const numbers: Record<string, number | undefined> = {};
-  for (const name of ['concurrency', 'poll-ms', 'grace-ms', 'visibility-ms'] as const) {
+  const numberFlags = [
+    'concurrency',
+    'poll-ms',
+    'grace-ms',
+    'visibility-ms',
+    'memory-limit-mb',
+  ] as const;
+  for (const name of numberFlags) {
     const raw = v[name];
     if (raw === undefined) continue;
     const n = Number(raw);
@@ -93,12 +121,47 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
+  const workerOptions: WorkerOptions = {
+    concurrency: numbers.concurrency,
+    pollMs: numbers['poll-ms'],
+    graceMs: numbers['grace-ms'],
+    queues,
+    handleSignals: true,
+    logger: log,
+    ...(v.isolation !== undefined
+      ? { isolation: v.isolation as IsolationMode }
+      : {}),
+    ...(numbers['memory-limit-mb'] !== undefined
+      ? { memoryLimitMb: numbers['memory-limit-mb'] }
+      : {}),
+  };
+  // Bad flag values are usage errors (exit 2) whether or not the file
+  // exists: check them before looking at the database.
+  resolveWorkerOptions(workerOptions, {
+    queue: 'default',
+    logger: log,
+    visibilityTimeoutMs: numbers['visibility-ms'] ?? 30_000,
+  });
+
   const db = positionals[0]!;
+  const store = v.store ?? 'sqlite';
+  if (store !== 'postgres' && !v.create && !existsSync(db)) {
+    console.error(
+      `duckqueue worker: no database at ${db}. Check the path (a worker ` +
+        'on a wrong path would wait forever on an empty queue), or pass ' +
+        '--create to start on a new, empty database.',
+    );
+    return 1;
+  }
+  const policy: PolicyOptions = {};
+  if (v['allow-module']) policy.allowModules = v['allow-module'];
+  if (v.strict) policy.strict = true;
   const q = await DuckQueue.open(db, {
     serialization: v.serialization ?? 'auto',
-    store: v.store ?? 'sqlite',
+    store,
     visibilityTimeoutMs: numbers['visibility-ms'],
     logger: log,
+    ...(Object.keys(policy).length > 0 ? { policy } : {}),
   });
   q.on('recovered', (r) =>
     log.warn('took back jobs whose worker stopped reporting', {
@@ -107,14 +170,7 @@ export async function run(argv: string[]): Promise<number> {
     }),
   );
   q.on('slowSerialization', (e) => log.warn('slow serialization', { event: e }));
-  const worker = new Worker(q, {
-    concurrency: numbers.concurrency,
-    pollMs: numbers['poll-ms'],
-    graceMs: numbers['grace-ms'],
-    queues,
-    handleSignals: true,
-    logger: log,
-  });
+  const worker = new Worker(q, workerOptions);
   log.info('opened queue database', {
     db,
     store: q.store.name,

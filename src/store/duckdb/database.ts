@@ -18,8 +18,8 @@ import type {
   DuckDBValue,
 } from '@duckdb/node-api';
 import { closeSync, existsSync, openSync, readSync, realpathSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { checkStoreDirectory } from '../location.js';
 import { StoreFileError, StoreLockedError } from './errors.js';
 
 /** Values a statement parameter may take. */
@@ -186,7 +186,7 @@ function bindNumber(stmt: DuckDBPreparedStatement, i: number, n: number) {
 function canonicalPath(location: string): string {
   const full = resolve(location);
   if (!existsSync(full)) {
-    mkdirSync(dirname(full), { recursive: true });
+    checkStoreDirectory(location, 'DuckDB');
     return full;
   }
   return realpathSync(full);
