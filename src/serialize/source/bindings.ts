@@ -41,6 +41,14 @@ export function isReassignable(
   return true;
 }
 
+/** True when a scope around the function (`ancestors`) declares `name`. */
+export function isDeclaredAround(
+  ancestors: readonly AnyNode[],
+  name: string,
+): boolean {
+  return ancestors.some((node) => declarationsOf(node).has(name));
+}
+
 function declarationsOf(node: AnyNode): Map<string, BindingKind> {
   let names = declarationCache.get(node);
   if (!names) {

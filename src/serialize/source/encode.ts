@@ -259,6 +259,9 @@ export class SourceEncoder {
         case 'fixed':
           slot = this.slot(c.value, where);
           break;
+        case 'superclass':
+          slot = this.slot(c.value, `${path} (its superclass)`);
+          break;
         case 'scope':
           slot = this.slot(live.get(c.name), where);
           break;

@@ -8,9 +8,10 @@ import { getInspector, type RemoteObject, type ScopeRef } from '../inspector.js'
 import { locateExport } from '../locate.js';
 import { filePathOf, moduleIdFor } from '../module-ref.js';
 import { parsedScript, type AnyNode, type ParsedScript } from '../script-analysis.js';
-import { isReassignable } from './bindings.js';
+import { isDeclaredAround, isReassignable } from './bindings.js';
 import { analyzeFunctionText, type FunctionText } from './function-text.js';
 import { builtinPathOf, isBuiltinGlobal } from './globals.js';
+import { carrySuperclass } from './superclass.js';
 
 export type Capture =
   /** An import binding: re-imported on load, never copied. */
@@ -22,7 +23,9 @@ export type Capture =
   /** A global the program defined (REPL or `node -e` functions). */
   | { name: string; from: 'global' }
   /** CommonJS `require` of the function's own module. */
-  | { name: string; from: 'require'; module: string };
+  | { name: string; from: 'require'; module: string }
+  /** A class's superclass, bound to a name its rewritten text uses. */
+  | { name: string; from: 'superclass'; value: unknown };
 
 export interface SourcePlan {
   kind: 'source';
@@ -171,9 +174,52 @@ function planUncached(fn: Function, root: string, path: string): FunctionPlan {
     live: false,
   };
   if (text.free.length === 0) return plan;
-  plan.captures = findCaptures(text, facts.scopesId, script, ancestors, url, root);
+  const found = findCaptures(
+    text,
+    facts.scopesId,
+    script,
+    ancestors,
+    url,
+    root,
+    text.superclass?.identifier,
+  );
+  const carried = carrySuperclass(fn, text, found.captures, found.probed);
+  plan.text = carried.text;
+  plan.captures = carried.captures;
   plan.live = plan.captures.some((c) => c.from === 'scope');
+  for (const name of found.missing) {
+    if (plan.text.free.includes(name) && isDeclaredAround(ancestors, name)) {
+      throw refuseSelf(path, unkeptReason(fn, plan.text, name), unkeptAdvice(name));
+    }
+  }
   return plan;
+}
+
+/**
+ * V8 keeps a variable in a closure only if a function reads it later. A
+ * class reads some names once, while it is defined (a computed member
+ * name); those may exist nowhere the inspector can reach afterwards.
+ */
+function unkeptReason(fn: Function, text: FunctionText, name: string): string {
+  const what =
+    text.kind === 'class'
+      ? fn.name ? `class '${fn.name}'` : 'an anonymous class'
+      : label(fn);
+  const when = text.eager.includes(name)
+    ? ' while the class is being defined (a computed member name)'
+    : '';
+  return (
+    `${what} reads '${name}'${when}, and V8 did not keep that variable ` +
+    'where it can be read back (it keeps only variables that some ' +
+    'function reads later, once they are initialized)'
+  );
+}
+
+function unkeptAdvice(name: string): string {
+  return (
+    `Use a literal member name, or also read '${name}' inside the class ` +
+    `body (e.g. \`static key = ${name}\`) so V8 keeps the variable.`
+  );
 }
 
 function hasStrictAncestor(ancestors: readonly AnyNode[]): boolean {
@@ -197,6 +243,14 @@ interface Found {
   value: RemoteObject;
 }
 
+interface FoundCaptures {
+  captures: Capture[];
+  /** Free names found neither in the scope chain nor among globals. */
+  missing: string[];
+  /** What the `probe` name refers to now, when it could be read. */
+  probed: { value: unknown } | undefined;
+}
+
 function findCaptures(
   text: FunctionText,
   scopesId: string | undefined,
@@ -204,7 +258,8 @@ function findCaptures(
   ancestors: readonly AnyNode[],
   url: string,
   root: string,
-): Capture[] {
+  probe: string | undefined,
+): FoundCaptures {
   const inspector = getInspector();
   const chain = scopesId ? inspector.scopeChain(scopesId) : [];
   const found = new Map<string, Found>();
@@ -220,12 +275,14 @@ function findCaptures(
   const outermostClosure = chain.findLastIndex((s) => s.type === 'closure');
   const imports = script.imports(root);
   const captures: Capture[] = [];
+  const missing: string[] = [];
   const fixed: { capture: Capture & { from: 'fixed' }; remote: RemoteObject }[] = [];
   for (const name of text.free) {
     const hit = found.get(name);
     if (!hit) {
       if (isBuiltinGlobal(name)) continue;
       if (name in globalThis) captures.push({ name, from: 'global' });
+      else missing.push(name);
       continue;
     }
     const isTopLevel =
@@ -256,11 +313,19 @@ function findCaptures(
       fixed.push({ capture, remote: hit.value });
     }
   }
-  const values = inspector.values(fixed.map((f) => f.remote));
+  const probeHit = probe === undefined ? undefined : found.get(probe);
+  const remotes = fixed.map((f) => f.remote);
+  if (probeHit) remotes.push(probeHit.value);
+  const values = inspector.values(remotes);
   fixed.forEach((f, i) => {
     f.capture.value = values[i];
   });
-  return captures;
+  let probed: { value: unknown } | undefined;
+  if (probeHit) probed = { value: values[fixed.length] };
+  else if (probe !== undefined && probe in globalThis) {
+    probed = { value: (globalThis as Record<string, unknown>)[probe] };
+  }
+  return { captures, missing, probed };
 }
 
 /**

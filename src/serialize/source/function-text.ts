@@ -31,6 +31,20 @@ export interface FunctionText {
   strictDirective: boolean;
   /** A class that declares private members (#x). */
   declaresPrivate: boolean;
+  /** For a class with `extends`: where that expression is and what it reads. */
+  superclass: SuperclassText | undefined;
+}
+
+export interface SuperclassText {
+  /** Offsets of the expression after `extends` in `source`. */
+  start: number;
+  end: number;
+  /** Set when the expression is a lone variable: `extends Base`. */
+  identifier: string | undefined;
+  /** Free names the expression reads. */
+  names: string[];
+  /** Free names nothing but the expression reads. */
+  only: string[];
 }
 
 const PARSE_OPTIONS = {
@@ -119,6 +133,8 @@ function describe(
               ? 'method'
               : 'function';
   const body = node.body;
+  const heritage: AnyNode | null | undefined =
+    node.type === 'ClassExpression' ? node.superClass : undefined;
   const strictDirective =
     body?.type === 'BlockStatement' &&
     body.body.some(
@@ -135,6 +151,16 @@ function describe(
     declaresPrivate:
       node.type === 'ClassExpression' &&
       (node.body.body as AnyNode[]).some((m) => m.key?.type === 'PrivateIdentifier'),
+    superclass: heritage
+      ? {
+          // The class was parsed as `(${source})`: one character in.
+          start: heritage.start - 1,
+          end: heritage.end - 1,
+          identifier: heritage.type === 'Identifier' ? heritage.name : undefined,
+          names: analysis.superclassFree(),
+          only: analysis.superclassOnlyFree(),
+        }
+      : undefined,
   };
 }
 
@@ -153,6 +179,8 @@ interface Reference {
   name: string;
   scope: Scope;
   eager: boolean;
+  /** Read by the root class's `extends` expression. */
+  superclass: boolean;
 }
 
 /**
@@ -163,6 +191,8 @@ class FreeVariables {
   private readonly refs: Reference[] = [];
   /** True while the walk is in code that runs when a class is defined. */
   private eager = false;
+  /** True while the walk is in the root class's `extends` expression. */
+  private inSuperclass = false;
   /**
    * Depth of non-arrow functions entered below the root. At 0 inside an
    * arrow root, `this` and `arguments` belong to the code around it.
@@ -176,7 +206,7 @@ class FreeVariables {
     this.rootIsArrow = node.type === 'ArrowFunctionExpression';
     this.rootIsMethod = !!property;
     const top = new Scope(null);
-    if (node.type === 'ClassExpression') this.classNode(node, top);
+    if (node.type === 'ClassExpression') this.classNode(node, top, true);
     else this.functionNode(node, top, true);
   }
 
@@ -186,6 +216,15 @@ class FreeVariables {
 
   eagerFree(): string[] {
     return this.unresolved((r) => r.eager);
+  }
+
+  superclassFree(): string[] {
+    return this.unresolved((r) => r.superclass);
+  }
+
+  superclassOnlyFree(): string[] {
+    const elsewhere = this.unresolved((r) => !r.superclass);
+    return this.superclassFree().filter((name) => !elsewhere.includes(name));
   }
 
   private unresolved(keep: (r: Reference) => boolean): string[] {
@@ -202,7 +241,12 @@ class FreeVariables {
     if (name === 'arguments' && this.ownThisDepth === 0 && this.rootIsArrow) {
       if (!scope.has(name)) this.lexical ??= 'arguments';
     }
-    this.refs.push({ name, scope, eager: this.eager });
+    this.refs.push({
+      name,
+      scope,
+      eager: this.eager,
+      superclass: this.inSuperclass,
+    });
   }
 
   private functionNode(node: AnyNode, outer: Scope, isRoot = false): void {
@@ -231,12 +275,17 @@ class FreeVariables {
     this.eager = wasEager;
   }
 
-  private classNode(node: AnyNode, outer: Scope): void {
+  private classNode(node: AnyNode, outer: Scope, isRoot = false): void {
     const scope = new Scope(outer);
     if (node.id) scope.names.add(node.id.name);
     const wasEager = this.eager;
     this.eager = true;
-    if (node.superClass) this.visit(node.superClass, scope);
+    if (node.superClass) {
+      const wasInSuperclass = this.inSuperclass;
+      if (isRoot) this.inSuperclass = true;
+      this.visit(node.superClass, scope);
+      this.inSuperclass = wasInSuperclass;
+    }
     this.ownThisDepth += 1;
     for (const member of node.body.body as AnyNode[]) {
       this.eager = true;
