@@ -89,7 +89,42 @@ const failed: SuiteResult = {
   metrics: [],
 };
 
+const queueOk: SuiteResult = {
+  suite: 'queue',
+  title: 'Queue throughput',
+  status: 'ok',
+  durationMs: 10,
+  metrics: [],
+  data: {
+    rows: [],
+    rawMetricId: 'queue.raw.jobsPerSec',
+    rawClaimBatch: 32,
+    jobsPerRound: 1000,
+    rounds: 4,
+    targets: { jobsPerSecond: 10_000, fractionOfRaw: 0.5 },
+    peers: [],
+  },
+};
+
+const dagSuite: SuiteResult = {
+  suite: 'dag',
+  title: 'DAG scheduling',
+  status: 'ok',
+  durationMs: 10,
+  metrics: [],
+  data: { nodes: 1000, overheadMicrosPerNode: { fanout: 111.44, chain: 498.8 } },
+};
+
 describe('report pages', () => {
+  it('the queue page shows the per-node DAG cost when the dag suite ran', () => {
+    const withDag = renderSuitePage(queueOk, results([queueOk, dagSuite]));
+    expect(withDag).toContain('## Jobs as DAG nodes');
+    expect(withDag).toMatch(/\| fanout \| 111\.4 µs \|/);
+    expect(withDag).toMatch(/\| chain \| 498\.8 µs \|/);
+    const alone = renderSuitePage(queueOk, results([queueOk]));
+    expect(alone).not.toContain('DAG nodes');
+  });
+
   it('index links each suite, shows failures and missing suites', () => {
     const index = renderIndex(results([python, failed]));
     expect(index).toContain('[Python reference](python-reference.md) | ok');

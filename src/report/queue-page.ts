@@ -6,7 +6,7 @@ import type { QueueData } from '../bench/suite-data.js';
 import { barChart, formatPercent, formatRate, spread, table } from './format.js';
 import { timingOf } from './lookup.js';
 
-export function renderQueueBody(suite: SuiteResult, _results: Results): string {
+export function renderQueueBody(suite: SuiteResult, results: Results): string {
   const data = suite.data as QueueData;
   const raw = timingOf(suite.metrics, data.rawMetricId);
   const rows = data.rows.map((row) => {
@@ -75,6 +75,7 @@ export function renderQueueBody(suite: SuiteResult, _results: Results): string {
       ],
     ),
     '',
+    ...dagSection(results),
     '## Published figures of other queues',
     '',
     'Cited, not measured here; different machines and setups.',
@@ -84,4 +85,31 @@ export function renderQueueBody(suite: SuiteResult, _results: Results): string {
       data.peers.map((p) => [p.name, p.figure, p.note]),
     ),
   ].join('\n');
+}
+
+// What a job costs as a DAG node, from the dag suite of the same run.
+function dagSection(results: Results): string[] {
+  const dag = results.suites.find((x) => x.suite === 'dag');
+  const data = dag?.data as
+    | { nodes?: number; overheadMicrosPerNode?: Record<string, number> }
+    | undefined;
+  const perNode = data?.overheadMicrosPerNode;
+  if (!perNode || Object.keys(perNode).length === 0) return [];
+  return [
+    '## Jobs as DAG nodes',
+    '',
+    'Extra time per job when the same no-op jobs run as the nodes of a ' +
+      `DAG of ${data.nodes?.toLocaleString('en-US') ?? '?'} nodes (one ` +
+      'worker, SQLite, measured in this run by the dag suite; details in ' +
+      '[dag.md](dag.md)).',
+    '',
+    table(
+      ['shape', 'overhead per node'],
+      Object.entries(perNode).map(([shape, micros]) => [
+        shape,
+        `${micros.toFixed(1)} µs`,
+      ]),
+    ),
+    '',
+  ];
 }
