@@ -106,6 +106,29 @@ export class JobTimeoutError extends QueueError {
   }
 }
 
+/**
+ * A claimed job's row holds a value duckqueue never writes, such as a
+ * timeout no timer can wait: the row was changed outside duckqueue. The
+ * worker fails the job without running it.
+ */
+export class InvalidJobRowError extends QueueError {
+  override readonly code = 'DQ_INVALID_JOB_ROW';
+  override name = 'InvalidJobRowError';
+  constructor(
+    readonly jobId: string,
+    /** The job field, e.g. 'timeoutMs'. */
+    readonly field: string,
+    readonly value: unknown,
+    rule: string,
+  ) {
+    super(
+      `job ${jobId} has ${field} ${String(value)} in its row, but ${rule}; ` +
+        'the row was changed outside duckqueue. The job was not run: ' +
+        `enqueue it again with a valid ${field} if it should run`,
+    );
+  }
+}
+
 /** `result(id, { waitMs })` gave up while the job was still unfinished. */
 export class ResultTimeoutError extends QueueError {
   override readonly code = 'DQ_RESULT_TIMEOUT';

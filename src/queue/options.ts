@@ -1,6 +1,10 @@
 // Every option of DuckQueue.open and enqueue, each default documented here
 // and applied here, plus the checks that turn bad input into an
 // InvalidOptionError naming the option, the rule and the value.
+//
+// Times are whole milliseconds and counts whole numbers everywhere: the
+// stores keep integers, so a fraction is refused, not rounded. Timers are
+// capped at 2^31-1 ms, the longest a Node timer can wait.
 
 import type { PolicyOptions } from '../serialize/policy.js';
 import type { SerializationName, Serializer } from '../serialize/types.js';
@@ -8,6 +12,7 @@ import type { Store, StoreOptions } from '../store/types.js';
 import { InvalidOptionError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { resolveAcceptFormats } from './accept-formats.js';
+import { SERIALIZER_OPTION_NAMES } from '../serialize/options.js';
 
 export interface BackoffOptions {
   /** Delay before the second attempt, in ms. Default 1000. */
@@ -30,9 +35,9 @@ export interface JobDefaults {
   queue?: string;
   /** 0..100, higher first. Default 50. */
   priority?: number;
-  /** Default 3. */
+  /** 1..1_000_000. Default 3. */
   maxAttempts?: number;
-  /** Per-attempt limit in ms; default none. */
+  /** Per-attempt limit in whole ms (see EnqueueOptions); default none. */
   timeoutMs?: number | null;
 }
 
@@ -43,7 +48,10 @@ export interface DuckQueueOptions {
    * (source), or a Serializer instance.
    */
   serialization?: SerializationName | Serializer;
-  /** Passed unchanged to createSerializer. Default {}. */
+  /**
+   * Passed to createSerializer: root, slowSerializationMs, policy (see
+   * SerializerOptions); other keys are refused. Default {}.
+   */
   serializerOptions?: Record<string, unknown>;
   /**
    * What this queue's serializers agree to write and load (signing,
@@ -64,7 +72,11 @@ export interface DuckQueueOptions {
    * Store instance the location is only a label.
    */
   store?: string | Store;
-  /** Passed unchanged to the store. Default {}. */
+  /**
+   * Passed to the named store; each store refuses keys it does not know
+   * (see SqliteStoreOptions, DuckDBStoreOptions, PostgresStoreOptions).
+   * Not allowed with a Store instance. Default {}.
+   */
   storeOptions?: StoreOptions;
   /**
    * A claim not finished or extended within this many ms is taken back
@@ -83,12 +95,12 @@ export interface DuckQueueOptions {
   backoff?: BackoffOptions;
   /**
    * Emit 'backpressure' when a queue's waiting jobs (pending + delayed)
-   * reach this count; once per crossing. Default: never.
+   * reach this count (a whole number); once per crossing. Default: never.
    */
   warnPendingAt?: number;
   /**
    * Refuse enqueues with QueueFullError that would take a queue's waiting
-   * jobs past this count. Default: no limit.
+   * jobs past this count (a whole number). Default: no limit.
    */
   maxPending?: number;
   /**
@@ -99,7 +111,10 @@ export interface DuckQueueOptions {
   pendingRefreshMs?: number;
   /** Defaults for enqueue options. */
   jobDefaults?: JobDefaults;
-  /** Handed to workers of this queue. The queue itself never logs. */
+  /**
+   * Handed to workers of this queue: an object with debug, info, warn and
+   * error methods (console fits). The queue itself never logs.
+   */
   logger?: Logger;
   /** Time source in epoch ms. Default Date.now. For tests/simulation. */
   clock?: () => number;
@@ -162,12 +177,16 @@ export interface EnqueueOptions {
   queue?: string;
   /** 0..100, higher runs first. */
   priority?: number;
-  /** Wait at least this many ms before the first attempt. Default 0. */
+  /**
+   * Wait at least this many ms before the first attempt: whole ms, at
+   * most MAX_DELAY_MS (about 100 years). Default 0.
+   */
   delayMs?: number;
-  /** Attempts before the job is dead. At least 1. */
+  /** Attempts before the job is dead: 1 to MAX_ATTEMPTS (1_000_000). */
   maxAttempts?: number;
   /**
-   * Per-attempt time limit in ms; null for none. An attempt that has not
+   * Per-attempt time limit in whole ms, at most 2^31-1 (the longest a
+   * Node timer waits); null for none. An attempt that has not
    * settled in time fails with JobTimeoutError (and is retried like any
    * failure). Caveat: jobs run in the worker's process, so the timeout
    * frees the worker's slot but cannot stop the job's code; a synchronous
@@ -185,14 +204,29 @@ export const ENQUEUE_OPTION_NAMES = [
   'timeoutMs',
 ] as const;
 
-// setTimeout cannot wait longer than this.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest wait a Node timer supports; longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * The longest delayMs and backoff.capMs: about 100 years. run_at stays a
+ * safe integer, which every store can hold exactly.
+ */
+export const MAX_DELAY_MS = 3_155_760_000_000;
+/** Upper bound of maxAttempts: far past any sensible retry budget. */
+export const MAX_ATTEMPTS = 1_000_000;
+/**
+ * Most jobs one claimMany() takes: one transaction that holds the write
+ * lock and every payload in memory. A Worker claims at most concurrency
+ * plus prefetch (20_000) at once.
+ */
+export const MAX_CLAIM_BATCH = 100_000;
+const TIMER_NOTE = 'ms; a Node timer cannot wait longer';
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 
 export function checkKnownKeys(
   where: string,
   value: unknown,
   known: readonly string[],
+  kind = 'option',
 ): void {
   if (value === undefined) return;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -205,7 +239,7 @@ export function checkKnownKeys(
     if (!known.includes(key)) {
       throw new InvalidOptionError(
         `${where}.${key}`,
-        `unknown option${suggest(key, known)}; valid options are ` +
+        `unknown ${kind}${suggest(key, known)}; valid options are ` +
           known.join(', '),
       );
     }
@@ -270,11 +304,15 @@ export function checkPriority(option: string, value: unknown): number {
 }
 
 export function checkMaxAttempts(option: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 1) {
+  if (
+    !Number.isInteger(value) ||
+    (value as number) < 1 ||
+    (value as number) > MAX_ATTEMPTS
+  ) {
     throw new InvalidOptionError(
       option,
-      `maxAttempts must be an integer of at least 1 (1 = no retries), ` +
-        `got ${describe(value)}`,
+      `maxAttempts must be an integer of at least 1 (1 = no retries) and ` +
+        `at most ${MAX_ATTEMPTS}, got ${describe(value)}`,
     );
   }
   return value as number;
@@ -282,19 +320,117 @@ export function checkMaxAttempts(option: string, value: unknown): number {
 
 export function checkTimeout(option: string, value: unknown): number | null {
   if (value === null) return null;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value <= 0 ||
-    value > MAX_TIMER_MS
-  ) {
+  if (!isTimerMs(value)) {
     throw new InvalidOptionError(
       option,
       `timeoutMs must be null (no limit) or milliseconds from 1 to ` +
-        `${MAX_TIMER_MS}, got ${describe(value)}`,
+        `${MAX_TIMER_MS} (${TIMER_NOTE}), a whole number, ` +
+        `got ${describe(value)}${roundingHint(value)}`,
     );
   }
-  return Math.ceil(value);
+  return value as number;
+}
+
+/**
+ * True for whole milliseconds a timer can wait: 1 to MAX_TIMER_MS. Also
+ * checks timeouts read back from a row, which anyone can write.
+ */
+export function isTimerMs(value: unknown): value is number {
+  return (
+    Number.isInteger(value) &&
+    (value as number) >= 1 &&
+    (value as number) <= MAX_TIMER_MS
+  );
+}
+
+/**
+ * Whole milliseconds within [min, max]. Every time the stores keep is a
+ * whole number of ms, so a fraction is refused rather than rounded.
+ */
+export function checkMs(
+  option: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number {
+  const unit =
+    max === MAX_TIMER_MS
+      ? TIMER_NOTE
+      : max === MAX_DELAY_MS
+        ? 'ms, about 100 years'
+        : 'ms';
+  checkNumber(option, value, min, max, unit);
+  if (!Number.isInteger(value)) {
+    throw new InvalidOptionError(
+      option,
+      `must be whole milliseconds from ${min} to ${max}, ` +
+        `got ${describe(value)}${roundingHint(value)}`,
+    );
+  }
+  return value as number;
+}
+
+function roundingHint(value: unknown): string {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+    ? `; round it, e.g. Math.ceil(ms)`
+    : '';
+}
+
+/**
+ * The job count claimMany() may take: a whole number from 1 to
+ * MAX_CLAIM_BATCH.
+ */
+export function checkClaimMax(option: string, value: unknown): number {
+  if (
+    !Number.isInteger(value) ||
+    (value as number) < 1 ||
+    (value as number) > MAX_CLAIM_BATCH
+  ) {
+    throw new InvalidOptionError(
+      option,
+      `expected a whole number of jobs from 1 to ${MAX_CLAIM_BATCH}, got ` +
+        `${describe(value)}; claim larger backlogs in several calls`,
+    );
+  }
+  return value as number;
+}
+
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** An object with the four methods the worker and the CLI call. */
+export function checkLogger(option: string, value: unknown): Logger {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError(
+      option,
+      'expected an object with debug, info, warn and error methods ' +
+        `(console, pino and winston loggers fit), got ${describe(value)}`,
+    );
+  }
+  const logger = value as Record<string, unknown>;
+  const missing = LOGGER_METHODS.filter(
+    (m) => typeof logger[m] !== 'function',
+  );
+  if (missing.length > 0) {
+    throw new InvalidOptionError(
+      option,
+      `the logger has no ${missing.join(', ')} method` +
+        `${missing.length > 1 ? 's' : ''}; give an object with debug, info, ` +
+        'warn and error methods (console works)',
+    );
+  }
+  return value as Logger;
+}
+
+/**
+ * The entries of an options object that are not undefined: an explicit
+ * `undefined` (what conditional spreads produce) means "not given", so it
+ * must not override a default.
+ */
+export function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
 }
 
 export function checkBoolean(option: string, value: unknown): boolean {
@@ -318,7 +454,7 @@ export function checkWholeNumber(
   if (!Number.isInteger(value)) {
     throw new InvalidOptionError(
       option,
-      `must be a whole number from ${min} to ${max}, got ${describe(value)}`,
+      `must be a whole number ${rangeText(min, max)}, got ${describe(value)}`,
     );
   }
   return value as number;
@@ -338,15 +474,17 @@ export function checkNumber(
     value < min ||
     value > max
   ) {
-    const range =
-      max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
     throw new InvalidOptionError(
       option,
-      `must be a number ${range}${unit ? ` (${unit})` : ''}, ` +
+      `must be a number ${rangeText(min, max)}${unit ? ` (${unit})` : ''}, ` +
         `got ${describe(value)}`,
     );
   }
   return value;
+}
+
+function rangeText(min: number, max: number): string {
+  return max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
 }
 
 export function resolveQueueOptions(
@@ -361,8 +499,13 @@ export function resolveQueueOptions(
     'maxAttempts',
     'timeoutMs',
   ]);
-  const b = { ...QUEUE_DEFAULTS.backoff, ...o.backoff };
-  const d = { ...QUEUE_DEFAULTS.jobDefaults, ...o.jobDefaults };
+  checkKnownKeys(
+    'serializerOptions',
+    o.serializerOptions,
+    SERIALIZER_OPTION_NAMES,
+  );
+  const b = { ...QUEUE_DEFAULTS.backoff, ...definedOnly(o.backoff) };
+  const d = { ...QUEUE_DEFAULTS.jobDefaults, ...definedOnly(o.jobDefaults) };
   const serialization = o.serialization ?? QUEUE_DEFAULTS.serialization;
   if (
     typeof serialization !== 'string' &&
@@ -387,6 +530,23 @@ export function resolveQueueOptions(
         describe(store),
     );
   }
+  const storeOptions = o.storeOptions ?? {};
+  if (typeof storeOptions !== 'object' || storeOptions === null) {
+    throw new InvalidOptionError(
+      'storeOptions',
+      `expected an options object, got ${describe(storeOptions)}`,
+    );
+  }
+  if (
+    typeof store !== 'string' &&
+    Object.keys(definedOnly(storeOptions)).length > 0
+  ) {
+    throw new InvalidOptionError(
+      'storeOptions',
+      'apply only when store is a name; an opened Store already has its ' +
+        "options: pass them to the store's openStore() instead",
+    );
+  }
   const clock = o.clock ?? Date.now;
   if (typeof clock !== 'function') {
     throw new InvalidOptionError(
@@ -395,44 +555,54 @@ export function resolveQueueOptions(
     );
   }
   checkBoolean('backoff.jitter', b.jitter);
-  const warn = o.warnPendingAt ?? Infinity;
-  const max = o.maxPending ?? Infinity;
-  if (o.warnPendingAt !== undefined) checkNumber('warnPendingAt', warn, 1);
-  if (o.maxPending !== undefined) checkNumber('maxPending', max, 1);
   return {
     serialization,
     serializerOptions: withPolicy(o, serialization),
     acceptFormats: resolveAcceptFormats(o.acceptFormats, serialization),
     store,
-    storeOptions: o.storeOptions ?? {},
-    visibilityTimeoutMs: checkNumber(
+    storeOptions,
+    visibilityTimeoutMs: checkMs(
       'visibilityTimeoutMs',
       o.visibilityTimeoutMs ?? QUEUE_DEFAULTS.visibilityTimeoutMs,
       1,
       MAX_TIMER_MS,
-      'ms',
     ),
-    recoverIntervalMs: checkNumber(
+    recoverIntervalMs: checkMs(
       'recoverIntervalMs',
       o.recoverIntervalMs ?? QUEUE_DEFAULTS.recoverIntervalMs,
       0,
       MAX_TIMER_MS,
-      'ms',
     ),
     backoff: {
-      baseMs: checkNumber('backoff.baseMs', b.baseMs, 0, MAX_TIMER_MS, 'ms'),
+      baseMs: checkMs('backoff.baseMs', b.baseMs, 0, MAX_TIMER_MS),
       factor: checkNumber('backoff.factor', b.factor, 1, 1000),
-      capMs: checkNumber('backoff.capMs', b.capMs, 0, Number.MAX_SAFE_INTEGER, 'ms'),
+      capMs: checkMs('backoff.capMs', b.capMs, 0, MAX_DELAY_MS),
       jitter: b.jitter,
     },
-    warnPendingAt: warn,
-    maxPending: max,
-    pendingRefreshMs: checkNumber(
+    // Counts of jobs: whole numbers; unset means no threshold.
+    warnPendingAt:
+      o.warnPendingAt === undefined
+        ? Infinity
+        : checkWholeNumber(
+            'warnPendingAt',
+            o.warnPendingAt,
+            1,
+            Number.MAX_SAFE_INTEGER,
+          ),
+    maxPending:
+      o.maxPending === undefined
+        ? Infinity
+        : checkWholeNumber(
+            'maxPending',
+            o.maxPending,
+            1,
+            Number.MAX_SAFE_INTEGER,
+          ),
+    pendingRefreshMs: checkMs(
       'pendingRefreshMs',
       o.pendingRefreshMs ?? QUEUE_DEFAULTS.pendingRefreshMs,
       0,
       MAX_TIMER_MS,
-      'ms',
     ),
     jobDefaults: {
       queue: checkQueueName('jobDefaults.queue', d.queue),
@@ -440,7 +610,8 @@ export function resolveQueueOptions(
       maxAttempts: checkMaxAttempts('jobDefaults.maxAttempts', d.maxAttempts),
       timeoutMs: checkTimeout('jobDefaults.timeoutMs', d.timeoutMs),
     },
-    logger: o.logger ?? silentLogger,
+    logger:
+      o.logger === undefined ? silentLogger : checkLogger('logger', o.logger),
     clock,
   };
 }
@@ -493,13 +664,7 @@ export function resolveJob(
     delayMs:
       o.delayMs === undefined || o.delayMs === 0
         ? 0
-        : checkNumber(
-            `${where} options.delayMs`,
-            o.delayMs,
-            0,
-            Number.MAX_SAFE_INTEGER,
-            'ms, not negative',
-          ),
+        : checkMs(`${where} options.delayMs`, o.delayMs, 0, MAX_DELAY_MS),
     maxAttempts:
       o.maxAttempts === undefined
         ? defaults.maxAttempts

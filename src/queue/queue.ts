@@ -42,6 +42,7 @@ import {
 import { toClaimed, toRecord, type ClaimedJob, type JobRecord } from './job.js';
 import {
   backoffDelay,
+  checkClaimMax,
   checkKnownKeys,
   checkNumber,
   checkQueueName,
@@ -345,11 +346,15 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
     return jobs[0] ?? null;
   }
 
-  /** Take up to `max` ready jobs in one transaction. */
+  /**
+   * Take up to `max` ready jobs (1 to MAX_CLAIM_BATCH, 100_000) in one
+   * transaction.
+   */
   async claimMany(
     options: ClaimOptions & { max: number },
   ): Promise<ClaimedJob[]> {
     this.assertOpen('claim');
+    const max = checkClaimMax('claimMany max', options.max);
     const queue =
       options.queue === undefined
         ? this.options.jobDefaults.queue
@@ -371,9 +376,9 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
       visibilityTimeoutMs: this.options.visibilityTimeoutMs,
     };
     const rows =
-      options.max === 1
+      max === 1
         ? [await this.store.claim(request)].filter((r) => r !== null)
-        : await this.store.claimMany(request, options.max);
+        : await this.store.claimMany(request, max);
     return rows.map(toClaimed);
   }
 

@@ -33,6 +33,13 @@ export interface ResolvedSerializerOptions {
 
 export const DEFAULT_SLOW_SERIALIZATION_MS = 100;
 
+/** Every key SerializerOptions takes; createSerializer refuses others. */
+export const SERIALIZER_OPTION_NAMES: readonly (keyof SerializerOptions)[] = [
+  'root',
+  'slowSerializationMs',
+  'policy',
+];
+
 export function resolveOptions(
   options: SerializerOptions = {},
 ): ResolvedSerializerOptions {
@@ -40,6 +47,14 @@ export function resolveOptions(
     throw new SerializerOptionError(
       `serializer options must be an object, got ${String(options)}`,
     );
+  }
+  for (const key of Object.keys(options)) {
+    if (!(SERIALIZER_OPTION_NAMES as readonly string[]).includes(key)) {
+      throw new SerializerOptionError(
+        `unknown serializer option '${key}'; valid options: ` +
+          SERIALIZER_OPTION_NAMES.join(', '),
+      );
+    }
   }
   const root = options.root ?? process.cwd();
   if (typeof root !== 'string' || root === '') {

@@ -3,6 +3,7 @@
 
 import { UnknownStoreError } from '../queue/errors.js';
 import type { OpenStore, Store, StoreOptions } from './types.js';
+import { checkStoreOptions } from './options.js';
 
 /** Backends this package ships. */
 export const STORE_NAMES = ['sqlite', 'duckdb', 'postgres'] as const;
@@ -36,6 +37,7 @@ export async function openStore(
   if (!(STORE_NAMES as readonly string[]).includes(name)) {
     throw new UnknownStoreError(name, 'no such backend', STORE_NAMES);
   }
+  checkStoreOptions(name, options);
   let mod: { openStore?: OpenStore };
   try {
     mod = await STORE_MODULES[name as StoreName]();

@@ -7,10 +7,12 @@ import type { Logger } from '../queue/logger.js';
 import {
   checkBoolean,
   checkKnownKeys,
-  checkNumber,
+  checkLogger,
+  checkMs,
   checkWholeNumber,
   checkQueueName,
   describe,
+  MAX_TIMER_MS,
 } from '../queue/options.js';
 import {
   ISOLATION_OPTION_NAMES,
@@ -42,7 +44,10 @@ export interface WorkerOptions extends IsolationOptions {
    * recovered. 0 claims only what can start at once. Default 32.
    */
   prefetch?: number;
-  /** Wait between polls when every queue is empty, in ms. Default 200. */
+  /**
+   * Wait between polls when every queue is empty, in whole ms, at most
+   * 60_000. Default 200.
+   */
   pollMs?: number;
   /** Shown as claimedBy and in logs. Default host:pid:random. */
   workerId?: string;
@@ -53,11 +58,15 @@ export interface WorkerOptions extends IsolationOptions {
   graceMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT (a second signal: at once). */
   handleSignals?: boolean;
-  /** Default: the DuckQueue's logger (silent unless given). */
+  /**
+   * An object with debug, info, warn and error methods (console fits).
+   * Default: the DuckQueue's logger (silent unless given).
+   */
   logger?: Logger;
   /**
-   * How often running jobs' claims are extended, in ms. Default a third
-   * of the queue's visibilityTimeoutMs.
+   * How often running jobs' claims are extended, in whole ms; shorter
+   * than the queue's visibilityTimeoutMs, or claims lapse between beats.
+   * Default a third of the queue's visibilityTimeoutMs.
    */
   heartbeatMs?: number;
 }
@@ -96,9 +105,6 @@ const WORKER_OPTION_NAMES = [
   ...ISOLATION_OPTION_NAMES,
 ] as const;
 
-// setTimeout cannot wait longer than this.
-const MAX_MS = 2 ** 31 - 1;
-
 export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
@@ -121,9 +127,10 @@ export function resolveWorkerOptions(
       `expected a non-empty string, got ${describe(workerId)}`,
     );
   }
-  const heartbeat =
-    o.heartbeatMs ??
-    Math.max(1, Math.floor(queueDefaults.visibilityTimeoutMs / 3));
+  const heartbeatMs =
+    o.heartbeatMs === undefined
+      ? Math.max(1, Math.floor(queueDefaults.visibilityTimeoutMs / 3))
+      : checkHeartbeat(o.heartbeatMs, queueDefaults.visibilityTimeoutMs);
   return {
     concurrency: checkWholeNumber(
       'concurrency',
@@ -133,17 +140,49 @@ export function resolveWorkerOptions(
     ),
     prefetch: checkWholeNumber('prefetch', o.prefetch ?? d.prefetch, 0, 10_000),
     weights: resolveWeights(o.queues ?? queueDefaults.queue),
-    pollMs: checkNumber('pollMs', o.pollMs ?? d.pollMs, 1, 60_000, 'ms'),
+    pollMs: checkMs('pollMs', o.pollMs ?? d.pollMs, 1, 60_000),
     workerId,
-    graceMs: checkNumber('graceMs', o.graceMs ?? d.graceMs, 0, MAX_MS, 'ms'),
+    graceMs: checkMs('graceMs', o.graceMs ?? d.graceMs, 0, MAX_TIMER_MS),
     handleSignals: checkBoolean(
       'handleSignals',
       o.handleSignals ?? d.handleSignals,
     ),
-    logger: o.logger ?? queueDefaults.logger,
-    heartbeatMs: checkNumber('heartbeatMs', heartbeat, 1, MAX_MS, 'ms'),
-    isolation: resolveIsolation(o),
+    logger:
+      o.logger === undefined
+        ? queueDefaults.logger
+        : checkLogger('logger', o.logger),
+    heartbeatMs,
+    isolation: resolveWorkerIsolation(o),
   };
+}
+
+function checkHeartbeat(value: unknown, visibilityTimeoutMs: number): number {
+  const ms = checkMs('heartbeatMs', value, 1, MAX_TIMER_MS);
+  if (ms >= visibilityTimeoutMs) {
+    throw new InvalidOptionError(
+      'heartbeatMs',
+      `${ms} is not shorter than the queue's visibilityTimeoutMs ` +
+        `(${visibilityTimeoutMs}), so running jobs' claims would lapse ` +
+        'between heartbeats and be taken back; leave heartbeatMs unset (a ' +
+        'third of visibilityTimeoutMs) or lower it',
+    );
+  }
+  return ms;
+}
+
+function resolveWorkerIsolation(o: WorkerOptions): ResolvedIsolation {
+  const isolation = resolveIsolation(o);
+  // With isolation 'none' jobs share the worker's heap: there is no
+  // isolate whose memory could be limited.
+  if (isolation.mode === 'none' && isolation.memoryLimitMb !== null) {
+    throw new InvalidOptionError(
+      'memoryLimitMb',
+      `${isolation.memoryLimitMb} has no effect with isolation 'none' (jobs ` +
+        "share the worker's heap); set isolation 'thread' or 'process' to " +
+        'limit job memory, or drop memoryLimitMb',
+    );
+  }
+  return isolation;
 }
 
 function resolveWeights(

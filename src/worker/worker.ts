@@ -19,11 +19,13 @@ import { EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ClaimedJob } from '../queue/job.js';
 import {
+  InvalidJobRowError,
   JobTimeoutError,
   QueueClosedError,
   QueueError,
   ResultEncodingError,
 } from '../queue/errors.js';
+import { isTimerMs, MAX_TIMER_MS } from '../queue/options.js';
 import type { DuckQueue, SettleOutcome } from '../queue/queue.js';
 import {
   resolveWorkerOptions,
@@ -364,6 +366,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const started = performance.now();
     let result: unknown;
     try {
+      const badRow = invalidRow(job);
+      if (badRow) return await this.failUnloadable(entry, badRow, started);
       if (this.isolates) {
         // Decoded and run in a thread or child process; the pool stops
         // it at timeoutMs. A payload that cannot load fails at once.
@@ -415,8 +419,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   // The payload cannot become a function again (or its result cannot be
-  // stored): retrying will not help, so the job ends failed with the
-  // reason kept.
+  // stored, or its row holds a value duckqueue never writes): retrying
+  // will not help, so the job ends failed with the reason kept.
   private async failUnloadable(
     entry: Running,
     err: unknown,
@@ -429,7 +433,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const what =
       err instanceof ResultEncodingError
         ? 'its result cannot be stored'
-        : 'its payload cannot be loaded';
+        : err instanceof InvalidJobRowError
+          ? `its row holds an invalid ${err.field}`
+          : 'its payload cannot be loaded';
     this.options.logger.error(
       `job failed: ${what}; it will not be retried`,
       {
@@ -437,7 +443,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
         fn: job.fnName,
         workerId: this.id,
         reason: errorText(err),
-        fix: 'deploy the job module or re-enqueue the job, then retry it',
+        fix:
+          err instanceof InvalidJobRowError
+            ? `enqueue the job again with a valid ${err.field}`
+            : 'deploy the job module or re-enqueue the job, then retry it',
       },
     );
     this.emit('job:failed', {
@@ -666,6 +675,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
+}
+
+/**
+ * A row is written by whoever can write the database, so its timeout is
+ * checked before it reaches a timer: out of range, Node would warn and
+ * fire at once. The job fails instead of running with a clamped limit, the
+ * same as a payload that cannot be loaded: a row duckqueue did not write
+ * is not run.
+ */
+function invalidRow(job: ClaimedJob): InvalidJobRowError | null {
+  if (job.timeoutMs === null || isTimerMs(job.timeoutMs)) return null;
+  return new InvalidJobRowError(
+    job.id,
+    'timeoutMs',
+    job.timeoutMs,
+    `a timeout is null or whole milliseconds from 1 to ${MAX_TIMER_MS}`,
+  );
 }
 
 /** Run a job, failing it with JobTimeoutError if it has not settled in time. */

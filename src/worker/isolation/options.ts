@@ -71,7 +71,7 @@ export interface IsolationOptions {
    * Old-generation heap limit per isolate, in MB: resourceLimits for
    * threads, --max-old-space-size for processes. A job that exceeds it
    * fails with IsolateMemoryError. Default null (V8's own limit).
-   * Ignored with isolation 'none'.
+   * Refused with isolation 'none', where there is no isolate to limit.
    */
   memoryLimitMb?: number | null;
   /** Only with isolation 'process'. Default: no sandbox. */
