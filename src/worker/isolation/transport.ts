@@ -37,6 +37,8 @@ export interface Transport {
 /** stderr kept per child process, to explain a crash. */
 const OUTPUT_TAIL_CHARS = 4_000;
 const OOM_TEXT = /heap out of memory|Reached heap limit|ERR_WORKER_OUT_OF_MEMORY/;
+/** The first line V8 prints when a heap runs out. */
+const V8_DUMP_START = '<--- Last few GCs --->';
 
 export function startTransport(
   isolation: ResolvedIsolation,
@@ -116,9 +118,24 @@ function processTransport(
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   let tail = '';
+  // V8's out-of-memory report (GC trace, native stack) is held back: the
+  // worker logs the failure as IsolateMemoryError with its last lines, and
+  // the dump would bury that. Anything else the job writes is passed on.
+  let held = '';
   child.stderr!.on('data', (chunk: Buffer) => {
-    process.stderr.write(chunk);
-    tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+    const text = chunk.toString();
+    tail = (tail + text).slice(-OUTPUT_TAIL_CHARS);
+    if (held === '') {
+      const at = text.indexOf(V8_DUMP_START);
+      if (at < 0) {
+        process.stderr.write(chunk);
+        return;
+      }
+      process.stderr.write(text.slice(0, at));
+      held = text.slice(at);
+    } else {
+      held = (held + text).slice(-OUTPUT_TAIL_CHARS);
+    }
   });
   // Sending to a child that just died fails; its exit is reported anyway.
   child.on('error', () => {});
@@ -129,11 +146,13 @@ function processTransport(
       const timer = setTimeout(done, 100);
       function done() {
         clearTimeout(timer);
+        const outOfMemory = OOM_TEXT.test(tail);
+        if (!outOfMemory) process.stderr.write(held);
         resolve({
           code,
           signal,
-          outOfMemory: OOM_TEXT.test(tail),
-          output: tail.trim().split('\n').slice(-3).join(' | '),
+          outOfMemory,
+          output: lastLines(tail, outOfMemory),
         });
       }
       if (child.stderr!.readableEnded) done();
@@ -166,4 +185,15 @@ function withoutTsx(argv: readonly string[]): string[] {
     out.push(arg);
   }
   return out;
+}
+
+// What to quote from a dead child's stderr: its last lines, or for an
+// out-of-memory death V8's one line that says so (the rest is a dump).
+function lastLines(tail: string, outOfMemory: boolean): string {
+  const lines = tail.trim().split('\n');
+  if (outOfMemory) {
+    const fatal = lines.find((line) => OOM_TEXT.test(line));
+    if (fatal) return fatal.trim();
+  }
+  return lines.slice(-3).join(' | ');
 }
