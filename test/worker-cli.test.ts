@@ -201,4 +201,20 @@ describe('duckqueue stats', () => {
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/no database at/);
   });
+
+  it('lists recent failures with their whole error message', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    await q.enqueue(double, { args: [1] });
+    const job = await q.claim({ workerId: 'w' });
+    const message =
+      'module ./jobs/mail.js could not be imported from /srv/app: the ' +
+      'file is missing; deploy jobs/mail.js to the worker, then retry';
+    await q.fail(job!, new Error(message));
+    await q.close();
+    const run = await cli(['stats', db]);
+    expect(run.code, run.err).toBe(0);
+    // Wrapped across lines and cells; compare without the table's drawing.
+    const text = run.out.replace(/[│┌┐└┘├┤┬┴┼─\s]/g, '');
+    expect(text).toContain(`Error:${message}`.replace(/\s/g, ''));
+  });
 });

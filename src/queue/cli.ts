@@ -104,13 +104,18 @@ export async function run(argv: string[]): Promise<number> {
     console.log(table.toString());
     if (recent.length > 0) {
       console.log('\nrecent failures (inspect with getJob(id), rerun with retry(id)):');
+      // The error column wraps instead of cutting: the end of a message
+      // (a path, the fix) is often the part an operator needs.
       const t = new Table({
         head: ['id', 'queue', 'status', 'fn', 'attempts', 'error'],
+        colWidths: [null, null, null, null, null, ERROR_COLUMN_WIDTH],
+        wordWrap: true,
+        wrapOnWordBoundary: false,
         style: tableStyle(),
       });
       for (const j of recent) {
         const e = j.lastError ? `${j.lastError.name}: ${j.lastError.message}` : '';
-        t.push([j.id, j.queue, j.status, j.fnName, j.attempts, e.slice(0, 80)]);
+        t.push([j.id, j.queue, j.status, j.fnName, j.attempts, shorten(e)]);
       }
       console.log(t.toString());
     }
@@ -118,6 +123,16 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+const ERROR_COLUMN_WIDTH = 62;
+/** Longer messages end in '…'; --json prints them whole. */
+const ERROR_MAX_CHARS = 600;
+
+function shorten(text: string): string {
+  return text.length <= ERROR_MAX_CHARS
+    ? text
+    : `${text.slice(0, ERROR_MAX_CHARS - 1)}… (--json for all)`;
 }
 
 // Colours only for a terminal; piped output stays plain text.
