@@ -3,6 +3,11 @@
 // it, so closures keep working, and two functions that capture each other
 // are both created before either binding is filled in.
 //
+// A class needs its superclass while it is defined, and that superclass
+// may in turn capture the subclass (`static make() { return new Sub() }`).
+// Such a binding is filled in once the subclass exists, so both sides see
+// one and the same class.
+//
 // Caveat: the factory runs with `new Function` in this process's realm.
 // That is not a security boundary, and neither would node:vm be: a source
 // payload is code, and loading it runs code. Accept source payloads only
@@ -66,6 +71,7 @@ export async function loadSourceBody(
   if (typeof fn !== 'function') throw damaged('the root is not a function');
   const args = rebuild.slot(body.args, 'args');
   if (!Array.isArray(args)) throw damaged('the arguments are not an array');
+  rebuild.assertSettled();
   return { fn: fn as (...args: any[]) => unknown, args };
 }
 
@@ -116,10 +122,26 @@ function methodOf(holder: object): unknown {
   return d.value ?? d.get ?? d.set;
 }
 
+/** A class was asked for while its own `extends` was being worked out. */
+class NotYetDefined extends Error {
+  constructor(readonly index: number) {
+    super(
+      `function ${index} is needed while it is being defined (classes ` +
+        'that need each other to be defined)',
+    );
+  }
+}
+
 class Rebuild {
   private readonly done = new Map<number, unknown>();
   private readonly markIndex = new Map<unknown, number>();
   private readonly filled = new Set<object>();
+  /** Objects holes produced: never data, never walked by fill(). */
+  private readonly produced = new Set<object>();
+  /** Classes whose definition-time captures are being rebuilt. */
+  private readonly defining = new Set<number>();
+  /** Work that waits for a class in `defining` to exist. */
+  private readonly waiting = new Map<number, (() => void)[]>();
 
   constructor(
     private readonly body: SourceBody,
@@ -140,32 +162,65 @@ class Rebuild {
     throw damaged(`${where} is not a slot`);
   }
 
-  /** Replaces marks inside decoded data, in place (the data is ours). */
+  /** True once every binding that waited for a class has been filled. */
+  assertSettled(): void {
+    if (this.waiting.size > 0) {
+      throw damaged('some captures wait for a class that was never defined');
+    }
+  }
+
+  /**
+   * Replaces marks inside decoded data, in place (the data is ours). If a
+   * mark stands for a class not defined yet, this throws NotYetDefined and
+   * can be run again later: what it replaced so far is skipped then.
+   */
   private fill(value: unknown): unknown {
     if (typeof value !== 'object' || value === null) return value;
     const mark = this.markIndex.get(value);
     if (mark !== undefined) return this.hole(mark, 'data');
-    if (this.filled.has(value)) return value;
+    if (this.filled.has(value) || this.produced.has(value)) return value;
     this.filled.add(value);
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) value[i] = this.fill(value[i]);
-    } else if (value instanceof Map) {
-      const entries = [...value];
-      value.clear();
-      for (const [k, v] of entries) value.set(this.fill(k), this.fill(v));
-    } else if (value instanceof Set) {
-      const items = [...value];
-      value.clear();
-      for (const v of items) value.add(this.fill(v));
-    } else if (Object.getPrototypeOf(value) === Object.prototype) {
-      const obj = value as Record<string, unknown>;
-      for (const key of Object.keys(obj)) obj[key] = this.fill(obj[key]);
+    try {
+      this.fillInside(value);
+    } catch (err) {
+      this.filled.delete(value);
+      throw err;
     }
     return value;
   }
 
+  private fillInside(value: object): void {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) value[i] = this.fill(value[i]);
+    } else if (value instanceof Map) {
+      const entries = [...value].map(([k, v]) => [this.fill(k), this.fill(v)]);
+      value.clear();
+      for (const [k, v] of entries) value.set(k, v);
+    } else if (value instanceof Set) {
+      const items = [...value].map((v) => this.fill(v));
+      value.clear();
+      for (const v of items) value.add(v);
+    } else if (Object.getPrototypeOf(value) === Object.prototype) {
+      const obj = value as Record<string, unknown>;
+      for (const key of Object.keys(obj)) obj[key] = this.fill(obj[key]);
+    }
+  }
+
+  /** Runs `task` now, or once the class it needs has been defined. */
+  private settle(task: () => void): void {
+    try {
+      task();
+    } catch (err) {
+      if (!(err instanceof NotYetDefined)) throw err;
+      const list = this.waiting.get(err.index) ?? [];
+      list.push(task);
+      this.waiting.set(err.index, list);
+    }
+  }
+
   private hole(index: number, where: string): unknown {
     if (this.done.has(index)) return this.done.get(index);
+    if (this.defining.has(index)) throw new NotYetDefined(index);
     const hole = this.body.holes[index];
     if (!Number.isInteger(index) || !hole || typeof hole !== 'object') {
       throw damaged(`${where} points at missing entry ${index}`);
@@ -202,7 +257,7 @@ class Rebuild {
         if (typeof cls !== 'function') throw damaged('instance class is not a function');
         const obj = Object.create(cls.prototype as object);
         this.remember(index, obj);
-        Object.assign(obj, this.slot(hole.props, where));
+        this.settle(() => Object.assign(obj, this.slot(hole.props, where)));
         return obj;
       }
       case 'require': {
@@ -218,6 +273,7 @@ class Rebuild {
 
   private remember(index: number, value: unknown): unknown {
     this.done.set(index, value);
+    if (typeof value === 'object' && value !== null) this.produced.add(value);
     return value;
   }
 
@@ -230,11 +286,23 @@ class Rebuild {
       factory.set[i]!(this.slot(slot, `captured variable '${name}'`));
     };
     // A class needs some captures while it is defined (`extends Base`).
-    names.forEach((name, i) => eager.has(name) && setCapture(i));
-    const fn = factory.make();
+    this.defining.add(index);
+    let fn: unknown;
+    try {
+      names.forEach((name, i) => eager.has(name) && setCapture(i));
+      fn = factory.make();
+    } finally {
+      this.defining.delete(index);
+    }
     this.remember(index, fn);
-    names.forEach((name, i) => !eager.has(name) && setCapture(i));
-    if (hole.props) Object.assign(fn as object, this.slot(hole.props, where));
+    const waited = this.waiting.get(index);
+    this.waiting.delete(index);
+    waited?.forEach((task) => this.settle(task));
+    names.forEach((name, i) => !eager.has(name) && this.settle(() => setCapture(i)));
+    if (hole.props) {
+      const props = hole.props;
+      this.settle(() => Object.assign(fn as object, this.slot(props, where)));
+    }
     return fn;
   }
 
