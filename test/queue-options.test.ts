@@ -217,6 +217,18 @@ describe('upper bounds', () => {
     expectOptionError(cap, 'backoff.capMs', /about 100 years/);
   });
 
+  it('says why timeoutMs stops at 2^31-1 ms, and that rounding will not do', async () => {
+    const err = await q
+      .enqueue(noop, { timeoutMs: 2 ** 31 + 0.5 })
+      .catch((e: unknown) => e);
+    expectOptionError(
+      err,
+      'enqueue options.timeoutMs',
+      /from 1 to 2147483647 \(ms; a Node timer cannot wait longer\)/,
+    );
+    expect((err as Error).message).not.toContain('round it');
+  });
+
   it.each([
     ['visibilityTimeoutMs', { visibilityTimeoutMs: 2 ** 31 }],
     ['recoverIntervalMs', { recoverIntervalMs: 2 ** 31 }],

@@ -325,7 +325,7 @@ export function checkTimeout(option: string, value: unknown): number | null {
       option,
       `timeoutMs must be null (no limit) or milliseconds from 1 to ` +
         `${MAX_TIMER_MS} (${TIMER_NOTE}), a whole number, ` +
-        `got ${describe(value)}${roundingHint(value)}`,
+        `got ${describe(value)}${roundingHint(value, 0, MAX_TIMER_MS)}`,
     );
   }
   return value as number;
@@ -364,15 +364,19 @@ export function checkMs(
     throw new InvalidOptionError(
       option,
       `must be whole milliseconds from ${min} to ${max}, ` +
-        `got ${describe(value)}${roundingHint(value)}`,
+        `got ${describe(value)}${roundingHint(value, min, max)}`,
     );
   }
   return value as number;
 }
 
-function roundingHint(value: unknown): string {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0
-    ? `; round it, e.g. Math.ceil(ms)`
+/** The fix for a fraction between `min` and `max`; '' for other values. */
+function roundingHint(value: unknown, min: number, max: number): string {
+  return typeof value === 'number' &&
+    !Number.isInteger(value) &&
+    value > min &&
+    value < max
+    ? '; round it, e.g. Math.ceil(ms)'
     : '';
 }
 
