@@ -298,4 +298,19 @@ describe('explicit undefined means "not given"', () => {
     const err = await openError({ jobDefaults: { priorty: undefined } as never });
     expectOptionError(err, 'jobDefaults.priorty', /did you mean 'priority'/);
   });
+
+  it('lets a batch default apply to an item whose option is undefined', async () => {
+    const [id] = await q.enqueueBatch(
+      [{ fn: noop, priority: undefined, queue: undefined }],
+      { priority: 90, queue: 'bulk' },
+    );
+    const job = await q.getJob(id!);
+    expect(job.priority).toBe(90);
+    expect(job.queue).toBe('bulk');
+    const err = await q
+      .enqueueBatch([{ fn: noop, priorty: undefined } as never])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidOptionError);
+    expect((err as Error).message).toMatch(/priorty/);
+  });
 });

@@ -46,7 +46,9 @@ import {
   checkKnownKeys,
   checkNumber,
   checkQueueName,
+  definedOnly,
   describe,
+  ENQUEUE_OPTION_NAMES,
   resolveJob,
   resolveQueueOptions,
   type DuckQueueOptions,
@@ -250,10 +252,13 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
         );
       }
       const { fn, ...own } = item;
+      // An option set to undefined is not given (the batch default
+      // applies), but a misspelt one is still refused.
+      checkKnownKeys(`enqueueBatch[${i}] options`, own, ENQUEUE_OPTION_NAMES);
       const job = resolveJob(
         `enqueueBatch[${i}]`,
         fn,
-        { ...defaults, ...own },
+        { ...defaults, ...definedOnly(own) },
         this.options.jobDefaults,
       );
       rows.push(this.toNewRow(fn, job, now));
