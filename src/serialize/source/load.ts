@@ -211,11 +211,16 @@ class Rebuild {
     try {
       task();
     } catch (err) {
-      if (!(err instanceof NotYetDefined)) throw err;
-      const list = this.waiting.get(err.index) ?? [];
-      list.push(task);
-      this.waiting.set(err.index, list);
+      this.retryLater(err, task);
     }
+  }
+
+  /** Queues `task` behind the class `err` waits for; rethrows the rest. */
+  private retryLater(err: unknown, task: () => void): void {
+    if (!(err instanceof NotYetDefined)) throw err;
+    const list = this.waiting.get(err.index) ?? [];
+    list.push(task);
+    this.waiting.set(err.index, list);
   }
 
   private hole(index: number, where: string): unknown {
@@ -285,20 +290,33 @@ class Rebuild {
       const [name, slot] = hole.caps[i]!;
       factory.set[i]!(this.slot(slot, `captured variable '${name}'`));
     };
-    // A class needs some captures while it is defined (`extends Base`).
-    this.defining.add(index);
     let fn: unknown;
-    try {
-      names.forEach((name, i) => eager.has(name) && setCapture(i));
+    if (eager.size === 0) {
       fn = factory.make();
-    } finally {
-      this.defining.delete(index);
+    } else {
+      // A class needs some captures while it is defined (`extends Base`).
+      this.defining.add(index);
+      try {
+        names.forEach((name, i) => eager.has(name) && setCapture(i));
+        fn = factory.make();
+      } finally {
+        this.defining.delete(index);
+      }
     }
     this.remember(index, fn);
     const waited = this.waiting.get(index);
-    this.waiting.delete(index);
-    waited?.forEach((task) => this.settle(task));
-    names.forEach((name, i) => !eager.has(name) && this.settle(() => setCapture(i)));
+    if (waited) {
+      this.waiting.delete(index);
+      for (const task of waited) this.settle(task);
+    }
+    for (let i = 0; i < names.length; i++) {
+      if (eager.has(names[i]!)) continue;
+      try {
+        setCapture(i);
+      } catch (err) {
+        this.retryLater(err, () => setCapture(i));
+      }
+    }
     if (hole.props) {
       const props = hole.props;
       this.settle(() => Object.assign(fn as object, this.slot(props, where)));
