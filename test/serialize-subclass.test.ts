@@ -71,6 +71,10 @@ describe('a class extending a module-level class nothing else reads', () => {
     expect(report.reassigned).toEqual({ value: 'steam' });
   });
 
+  it('keeps `extends null` when null comes from a variable', () => {
+    expect(report.nullBase).toEqual({ value: ['bare', true] });
+  });
+
   it('rebuilds a base and subclass that capture each other once', () => {
     expect(report.mutual).toEqual({ value: [true, true, 4] });
   });

@@ -13,6 +13,13 @@
 // - Class instances are rebuilt from their class's prototype and their own
 //   enumerable properties; the constructor does not run again. Instances
 //   with #private fields or symbol-keyed properties are refused.
+// - A class keeps the superclass it was defined with. `extends Base`
+//   travels as the capture `Base` while that still holds the superclass;
+//   any other `extends` expression (`mixin(Base)`, `ns.Base`) is not run
+//   again: the rebuilt class reads `extends $superclass`, bound to the
+//   superclass value (see superclass.ts).
+// - A computed member name (`[KEY]() {}`) read from a variable nothing
+//   else reads is refused: V8 does not keep that variable.
 // - Arrow functions that use `this`/`arguments` of the code around them,
 //   and methods that use `super`, are refused: that context is not a value.
 // - A new closure object costs several inspector round trips the first

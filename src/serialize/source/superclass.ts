@@ -31,7 +31,7 @@ export function carrySuperclass(
 ): CarriedClass {
   const heritage = text.superclass;
   if (!heritage || heritage.names.length === 0) return { text, captures };
-  const superclass: unknown = Object.getPrototypeOf(cls);
+  const superclass = superclassOf(cls);
   if (heritage.identifier && current?.value === superclass) {
     const capture = captures.find((c) => c.name === heritage.identifier);
     // A binding that may be reassigned could name another class by the
@@ -54,6 +54,18 @@ export function carrySuperclass(
       ...captures.filter((c) => !dropped.has(c.name)),
     ],
   };
+}
+
+/** What `extends` evaluated to: a class, or null for `extends null`. */
+function superclassOf(cls: Function): unknown {
+  const parent: unknown = Object.getPrototypeOf(cls);
+  const prototype: unknown = cls.prototype;
+  const extendsNull =
+    parent === Function.prototype &&
+    typeof prototype === 'object' &&
+    prototype !== null &&
+    Object.getPrototypeOf(prototype) === null;
+  return extendsNull ? null : parent;
 }
 
 /** A name that appears nowhere in `source`, so it can shadow nothing. */
