@@ -189,7 +189,11 @@ function planUncached(fn: Function, root: string, path: string): FunctionPlan {
   plan.live = plan.captures.some((c) => c.from === 'scope');
   for (const name of found.missing) {
     if (plan.text.free.includes(name) && isDeclaredAround(ancestors, name)) {
-      throw refuseSelf(path, unkeptReason(fn, plan.text, name), unkeptAdvice(name));
+      throw refuseSelf(
+        path,
+        unkeptReason(fn, plan.text, name),
+        unkeptAdvice(plan.text, name),
+      );
     }
   }
   return plan;
@@ -215,7 +219,8 @@ function unkeptReason(fn: Function, text: FunctionText, name: string): string {
   );
 }
 
-function unkeptAdvice(name: string): string {
+function unkeptAdvice(text: FunctionText, name: string): string {
+  if (!text.eager.includes(name)) return `Pass '${name}' as an argument.`;
   return (
     `Use a literal member name, or also read '${name}' inside the class ` +
     `body (e.g. \`static key = ${name}\`) so V8 keeps the variable.`
