@@ -116,6 +116,44 @@ function countRows(table: string): number {
 }
 
 describe('running DAGs', () => {
+  it('claims each node of a chain once, storing the ack that made it ready first', async () => {
+    const dag = q.dag('line');
+    for (let i = 0; i < 10; i++) {
+      dag.task(constant, {
+        name: `n${i}`,
+        args: [i],
+        ...(i > 0 ? { dependsOn: `n${i - 1}` } : {}),
+      });
+    }
+    const run = await dag.submit();
+    const store = q.store as SqliteStore;
+    const claimOne = store.claim.bind(store);
+    const claimMany = store.claimMany.bind(store);
+    const claimed: number[] = [];
+    store.claim = async (request) => {
+      const job = await claimOne(request);
+      claimed.push(job ? 1 : 0);
+      return job;
+    };
+    store.claimMany = async (request, max) => {
+      const jobs = await claimMany(request, max);
+      claimed.push(jobs.length);
+      return jobs;
+    };
+    const summary = await new Worker(q, { concurrency: 1 }).run({
+      untilEmpty: true,
+    });
+    expect(summary.done).toBe(10);
+    expect((await run.wait({ timeoutMs: 0 })).state).toBe('done');
+    // One claim per node; an empty claim before the worker learns that
+    // the queue is short, and one when it is drained. Claiming before
+    // storing each ack would make every other claim an empty one.
+    expect(claimed.filter((n) => n > 0), String(claimed)).toEqual(
+      Array(10).fill(1),
+    );
+    expect(claimed.length, String(claimed)).toBeLessThanOrEqual(12);
+  });
+
   it('runs a linear chain, passing each result downstream', async () => {
     runs.clear();
     const dag = q.dag('etl');

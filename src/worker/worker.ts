@@ -116,6 +116,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private ackScheduled = false;
   private ahead = 0;
   private batchStartedAt = 0;
+  private lastClaimShort = false;
   private lastYield = 0;
   private summary: WorkerSummary = { done: 0, failed: 0, released: 0 };
   private state: 'idle' | 'running' | 'stopping' = 'idle';
@@ -205,7 +206,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
         await this.yieldNow();
         const free = this.options.concurrency - this.running.size;
         if (free > 0) {
-          if (this.ready.length === 0) await this.refill(free);
+          if (this.ready.length === 0) {
+            // When the last claim found fewer jobs than it asked for, the
+            // next ones may be waiting on our acks (a DAG enqueues the next
+            // nodes in the ack's transaction): store them first. With a
+            // full queue, acks keep collecting into larger transactions.
+            if (this.lastClaimShort && this.acks.length > 0) {
+              await this.flushAcks();
+            }
+            await this.refill(free);
+          }
           if (this.state !== 'running') break;
           if (this.ready.length > 0) {
             idleAnnounced = false;
@@ -282,7 +292,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
         ? Math.min(this.options.prefetch, Math.max(1, this.ahead * 2))
         : 0;
     }
-    const jobs = await this.claimSafely(free + this.ahead);
+    const wanted = free + this.ahead;
+    const jobs = await this.claimSafely(wanted);
+    this.lastClaimShort = jobs.length < wanted;
     this.batchStartedAt = jobs.length > 0 ? now : 0;
     if (this.state !== 'running') {
       for (const job of jobs) await this.releaseSafely(job);
