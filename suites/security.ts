@@ -14,7 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { typicalJobArgument } from '../src/bench/inputs.js';
-import { measureAgainst, type Operation } from '../src/bench/measure.js';
+import {
+  measureAgainst,
+  measureInterleaved,
+  type Operation,
+} from '../src/bench/measure.js';
 import { exact } from '../src/bench/metrics.js';
 import type { Metric, TimingMetric } from '../src/bench/results.js';
 import { summarizeEvent } from '../src/bench/shapes.js';
@@ -235,19 +239,21 @@ function queuedJob(queue: DuckQueue, args: unknown[]): Operation['run'] {
 
 /** Signed against unsigned, per queued job: the cost a user pays. */
 async function measureQueuedCost(
-  ctx: { settings: { timing: Parameters<typeof measureAgainst>[2] } },
+  ctx: {
+    mode: 'quick' | 'full';
+    settings: { timing: Parameters<typeof measureAgainst>[2] };
+  },
   metrics: Metric[],
   progress: (task: string) => void,
 ): Promise<CostRow[]> {
   const args = [oneKilobyteArgument()];
   const rows: CostRow[] = [];
-  // A job is three database commits: rounds long enough to hold a few
-  // hundred jobs keep the ratio from following the disk's jitter.
-  const base = ctx.settings.timing;
+  // A job is three database commits, and disk jitter outlasts one job:
+  // signed and unsigned jobs alternate one by one (measureInterleaved).
   const timing = {
-    ...base,
-    rounds: Math.max(base.rounds, 12),
-    roundTimeMs: base.roundTimeMs * 20,
+    rounds: Math.max(ctx.settings.timing.rounds, 12),
+    pairsPerRound: ctx.mode === 'quick' ? 150 : 400,
+    warmupPairs: 100,
   };
   for (const backend of ['json', 'v8', 'source'] as const) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'duckqueue-security-bench-'));
@@ -265,7 +271,7 @@ async function measureQueuedCost(
       const signed = await open('signed.db', { signingKey: SIGNING_KEY });
       const unsigned = await open('unsigned.db', { signingKey: null });
       progress(`queued job ${backend}: signed vs unsigned`);
-      const { task } = await measureAgainst(
+      const { task } = await measureInterleaved(
         {
           id: `security.queued.${backend}.signed`,
           label: `${backend} queued job, signed`,

@@ -135,6 +135,86 @@ export async function measureAgainst(
   return { task: metric, referenceSamples };
 }
 
+/**
+ * Times `task` against `reference` one call of each at a time, alternating
+ * which goes first. For slow, jittery operations (a queue job is a few
+ * database commits) this keeps the two under the same conditions far
+ * better than timing a block of one and then a block of the other: disk
+ * and scheduler noise lasts longer than one call. Per round, the ratio
+ * sample is the median call of `task` over the median call of `reference`.
+ */
+export async function measureInterleaved(
+  task: Operation,
+  reference: Operation,
+  settings: { rounds: number; pairsPerRound: number; warmupPairs: number },
+  plan: SlowdownPlan = slowdownFromEnv(),
+): Promise<PairTiming> {
+  if (task.id === reference.id) {
+    throw new Error(`operation '${task.id}' cannot be its own reference`);
+  }
+  const taskFn = withSlowdown(task.tags, task.run, plan);
+  const referenceFn = withSlowdown(reference.tags, reference.run, plan);
+  const timeOne = async (op: Operation, fn: () => unknown): Promise<number> => {
+    const start = process.hrtime.bigint();
+    try {
+      await fn();
+    } catch (err) {
+      throw new MeasurementError(op.id, err);
+    }
+    return Number(process.hrtime.bigint() - start);
+  };
+  for (let i = 0; i < settings.warmupPairs; i++) {
+    await timeOne(task, taskFn);
+    await timeOne(reference, referenceFn);
+  }
+  const samples: number[] = [];
+  const referenceSamples: number[] = [];
+  const ratios: number[] = [];
+  const pooled: number[] = [];
+  for (let round = 0; round < settings.rounds; round++) {
+    const mine: number[] = [];
+    const theirs: number[] = [];
+    for (let pair = 0; pair < settings.pairsPerRound; pair++) {
+      if (pair % 2 === 0) {
+        mine.push(await timeOne(task, taskFn));
+        theirs.push(await timeOne(reference, referenceFn));
+      } else {
+        theirs.push(await timeOne(reference, referenceFn));
+        mine.push(await timeOne(task, taskFn));
+      }
+    }
+    const taskMedian = medianOf(mine);
+    const referenceMedian = medianOf(theirs);
+    samples.push(taskMedian);
+    referenceSamples.push(referenceMedian);
+    ratios.push(taskMedian / referenceMedian);
+    pooled.push(...mine);
+  }
+  const metric: TimingMetric = {
+    kind: 'timing',
+    id: task.id,
+    unit: 'ns',
+    better: 'lower',
+    samples,
+    stats: summarize(samples, task.id),
+    ratio: {
+      to: reference.id,
+      samples: ratios,
+      stats: summarize(ratios, `${task.id} ratio`),
+    },
+    detail: { iterations: pooled.length, latency: summarize(pooled) },
+  };
+  if (task.label) metric.label = task.label;
+  if (task.tags.length) metric.tags = [...task.tags];
+  return { task: metric, referenceSamples };
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** A workload of many units (e.g. jobs) timed as a whole per round. */
 export interface BatchOperation extends Omit<Operation, 'run'> {
   /** Untimed set-up before each timed run (open a database, ...). */
