@@ -268,7 +268,35 @@ describe('payloads that cannot be loaded', () => {
     expect(missing.lastError).toMatchObject({ name: 'UnknownTaskError' });
     expect(missing.lastError!.message).toContain("unknown task 'w.temporary'");
     expect(lines.filter((l) => l.includes('cannot be loaded'))).toHaveLength(2);
-    expect(lines.some((l) => l.includes(`"jobId":"${unknown}"`))).toBe(true);
+    // The fix logged with each fits its cause.
+    const about = (id: string) =>
+      lines.find((l) => l.includes(`"jobId":"${id}"`)) ?? '';
+    expect(about(unknown)).toMatch(
+      /"fix":"register task 'w.temporary' in the worker \(for the command: --import/,
+    );
+    expect(about(damaged)).toMatch(/"fix":"deploy the job module/);
+  });
+
+  it('tells an operator to share the signing key when a signature fails', async () => {
+    const file = join(dir, 'jobs.db');
+    const unsigned = await q.enqueue(echo, { args: ['unsigned'] });
+    const signedQueue = await DuckQueue.open(file, {
+      serialization: 'json',
+      policy: { signingKey: 'worker-test-signing-key-0123456789' },
+    });
+    try {
+      const { logger, lines } = recordingLogger();
+      const worker = new Worker(signedQueue, { pollMs: 5, logger });
+      await worker.run({ untilEmpty: true });
+      const job = await signedQueue.getJob(unsigned);
+      expect(job.status).toBe('failed');
+      expect(job.lastError?.name).toBe('SignatureError');
+      const line = lines.find((l) => l.includes(`"jobId":"${unsigned}"`));
+      expect(line).toMatch(/job failed: the load policy refused it/);
+      expect(line).toMatch(/"fix":"give producer and worker the same signing key/);
+    } finally {
+      await signedQueue.close();
+    }
   });
 });
 

@@ -23,7 +23,6 @@ import {
   JobTimeoutError,
   QueueClosedError,
   QueueError,
-  ResultEncodingError,
 } from '../queue/errors.js';
 import { isTimerMs, MAX_TIMER_MS } from '../queue/options.js';
 import type { DuckQueue, SettleOutcome } from '../queue/queue.js';
@@ -32,6 +31,7 @@ import {
   type ResolvedWorkerOptions,
   type WorkerOptions,
 } from './options.js';
+import { unloadableFix, unloadableWhat } from './failure-advice.js';
 import { QueuePicker } from './queue-picker.js';
 import { withDagContext } from '../dag/context.js';
 import { IsolatePool } from './isolation/pool.js';
@@ -442,23 +442,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (entry.released) return;
     const outcome = await this.queue.fail(job, err);
     this.summary.failed++;
-    const what =
-      err instanceof ResultEncodingError
-        ? 'its result cannot be stored'
-        : err instanceof InvalidJobRowError
-          ? `its row holds an invalid ${err.field}`
-          : 'its payload cannot be loaded';
     this.options.logger.error(
-      `job failed: ${what}; it will not be retried`,
+      `job failed: ${unloadableWhat(err)}; it will not be retried`,
       {
         jobId: job.id,
         fn: job.fnName,
         workerId: this.id,
         reason: errorText(err),
-        fix:
-          err instanceof InvalidJobRowError
-            ? `enqueue the job again with a valid ${err.field}`
-            : 'deploy the job module or re-enqueue the job, then retry it',
+        fix: unloadableFix(err),
       },
     );
     this.emit('job:failed', {
