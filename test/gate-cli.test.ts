@@ -89,6 +89,31 @@ describe('duckqueue gate: exit codes', () => {
     expect(readFileSync(md, 'utf8')).toBe(`${out}`);
   });
 
+  it('names a suite missing from the current run once, not per metric', async () => {
+    const base = write('base-many.json', results([
+      suite('size', Array.from({ length: 40 }, (_, i) =>
+        exact(`size.source.shape${i}`, 100 + i, 'bytes'),
+      )),
+      suite('speed', [
+        timing(ID, noisy(2.0, 0.04, 8, 1)),
+        timing('speed.serialize.v8.closure3', noisy(1.0, 0.04, 8, 2)),
+      ]),
+    ]));
+    const now = write('now-speed-only.json', results([
+      suite('speed', [
+        timing(ID, noisy(2.0, 0.04, 8, 11)),
+        timing('speed.serialize.v8.closure3', noisy(1.0, 0.04, 8, 12)),
+      ]),
+    ]));
+    const { code, err } = await runGate(['--baseline', base, '--current', now]);
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /suites missing from the current results: size \(gate a whole quick run/,
+    );
+    expect(err).not.toContain('size.source.shape0');
+    expect(err.length).toBeLessThan(400);
+  });
+
   it('exits 1 on a size change and prints JSON with --json', async () => {
     const base = write('base.json', baselineRun);
     const now = write('now-size.json', results([

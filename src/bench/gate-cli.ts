@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { compareResults } from './gate.js';
 import { GateInputError } from './gate-errors.js';
 import { renderGateMarkdown } from './gate-format.js';
+import type { GateReport } from './gate-report.js';
 import { readResultsFile } from './gate-input.js';
 import {
   checkAlpha,
@@ -103,15 +104,46 @@ function gate(argv: string[]): number {
   } else {
     console.log(markdown);
   }
-  if (!report.passed) {
-    const names = report.failures.map((r) => `${r.id} (${r.verdict})`);
-    console.error(
-      `duckqueue gate: FAILED on ${names.join(', ')}. A real slowdown needs ` +
-        'a fix; an intended change needs npm run bench:baseline -- ' +
-        '--reason "...".',
+  if (!report.passed) console.error(failureSummary(report));
+  return report.passed ? 0 : 1;
+}
+
+/** How many failed metrics the one-line summary names before "N more". */
+const SUMMARY_NAMES = 12;
+
+// One line for the terminal: whole suites missing from the current run
+// (usually a bench run with --suite) are named once, not metric by metric.
+function failureSummary(report: GateReport): string {
+  const notRun = new Set(
+    report.failures
+      .filter(
+        (r) =>
+          r.verdict === 'missing' &&
+          r.note.startsWith(`suite ${r.suite} did not run`),
+      )
+      .map((r) => r.suite),
+  );
+  const others = report.failures.filter((r) => !notRun.has(r.suite));
+  const parts: string[] = [];
+  if (notRun.size > 0) {
+    parts.push(
+      `suites missing from the current results: ${[...notRun].join(', ')} ` +
+        '(gate a whole quick run: npm run bench:quick, without --suite)',
     );
   }
-  return report.passed ? 0 : 1;
+  if (others.length > 0) {
+    const names = others
+      .slice(0, SUMMARY_NAMES)
+      .map((r) => `${r.id} (${r.verdict})`);
+    if (others.length > SUMMARY_NAMES) {
+      names.push(`and ${others.length - SUMMARY_NAMES} more (see the table)`);
+    }
+    parts.push(
+      `${names.join(', ')}. A real slowdown needs a fix; an intended ` +
+        'change needs npm run bench:baseline -- --reason "..."',
+    );
+  }
+  return `duckqueue gate: FAILED: ${parts.join('; ')}.`;
 }
 
 function resolveOptions(flags: {
