@@ -163,6 +163,34 @@ describe('a queue with a policy, attacked through its database', () => {
     await q.close();
   });
 
+  it('refuses a row whose format column hides a source payload', async () => {
+    // The row says 'v8'; the payload is 'source'. A Serializer instance
+    // (here auto) reads both formats, so the column alone must not decide.
+    // Isolates decode in another thread, from the serialization's name.
+    for (const isolation of ['none', 'thread'] as const) {
+      const dbFile = path.join(dir, `disguised-${isolation}.db`);
+      const serializerOptions = { root: ctx.root, policy: { signingKey: null } };
+      const q = await DuckQueue.open(dbFile, {
+        ...(isolation === 'none'
+          ? { serialization: createSerializer('auto', serializerOptions) }
+          : { serialization: 'auto' as const, serializerOptions }),
+        acceptFormats: ['v8', 'json'],
+      });
+      const planted = plant(dbFile, canarySource(), 'v8');
+      await new Worker(q, { concurrency: 1, pollMs: 10, isolation }).run({
+        untilEmpty: true,
+      });
+      const job = await q.getJob(planted);
+      expect(job.status).toBe('failed');
+      expect(job.lastError?.name).toBe('PolicyViolationError');
+      expect(job.lastError?.message).toMatch(
+        /row says format 'v8' but its payload is 'source'/,
+      );
+      expect(canaryFired(ctx)).toBe(false);
+      await q.close();
+    }
+  });
+
   it('refuses source rows by strict when acceptFormats lets them in', async () => {
     const dbFile = path.join(dir, 'json-strict.db');
     const q = await DuckQueue.open(dbFile, {

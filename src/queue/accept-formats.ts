@@ -4,6 +4,7 @@
 // queue loads only what its own serialization could have written.
 
 import type { SerializationName, Serializer } from '../serialize/types.js';
+import { envelopeFormatTag } from '../serialize/envelope.js';
 import { PolicyViolationError } from '../serialize/errors.js';
 import { InvalidOptionError } from './errors.js';
 
@@ -57,5 +58,27 @@ export function assertAcceptedFormat(
       `written by this queue's serializer, or the queue's serialization ` +
       `changed; add '${format}' to the acceptFormats option only if you ` +
       `trust every writer of the database.`,
+  );
+}
+
+/**
+ * Refuse a row whose payload is in another format than its format column
+ * says. Only a hand-written row can disagree with itself; trusting the
+ * column would let a code-carrying payload past acceptFormats whenever the
+ * loader reads several formats (auto, or a Serializer instance).
+ */
+export function assertPayloadMatchesRow(job: {
+  id: string;
+  format: string;
+  payload: Uint8Array;
+}): void {
+  const tag = envelopeFormatTag(job.payload);
+  // Not an envelope at all: the loader refuses it with its own error.
+  if (tag === undefined || tag === job.format) return;
+  throw new PolicyViolationError(
+    `job ${job.id}: its row says format '${job.format}' but its payload ` +
+      `is '${tag}'. A producer never writes such a row; someone wrote it ` +
+      'to the database by hand. Inspect it (inspectPayload) before ' +
+      'enqueueing the job again.',
   );
 }

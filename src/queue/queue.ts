@@ -14,7 +14,10 @@ import type {
   Serializer,
 } from '../serialize/types.js';
 import { isStore, openStore } from '../store/index.js';
-import { assertAcceptedFormat } from './accept-formats.js';
+import {
+  assertAcceptedFormat,
+  assertPayloadMatchesRow,
+} from './accept-formats.js';
 import type {
   AckRequest,
   ClaimFence,
@@ -402,8 +405,9 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
    * queue loads (see the acceptFormats option). load() checks it; code
    * that decodes payloads elsewhere (an isolate) calls it first.
    */
-  checkFormat(job: Pick<ClaimedJob, 'format'>): void {
+  checkFormat(job: Pick<ClaimedJob, 'id' | 'format' | 'payload'>): void {
     assertAcceptedFormat(job.format, this.options.acceptFormats);
+    assertPayloadMatchesRow(job);
   }
 
   // A payload is read by a serializer for its own format (one of

@@ -146,6 +146,24 @@ export function looksLikeEnvelope(bytes: Uint8Array): boolean {
   );
 }
 
+/**
+ * The format tag of an envelope, read from its fixed preamble only (no
+ * header or body is parsed, so it is safe before a signature check), or
+ * undefined when the bytes do not start like an envelope.
+ */
+export function envelopeFormatTag(bytes: Uint8Array): string | undefined {
+  if (!(bytes instanceof Uint8Array) || !looksLikeEnvelope(bytes)) {
+    return undefined;
+  }
+  const tagLength = bytes[6];
+  if (tagLength === undefined || tagLength < 1 || tagLength > MAX_TAG_LENGTH) {
+    return undefined;
+  }
+  if (bytes.length < 7 + tagLength) return undefined;
+  const tag = String.fromCharCode(...bytes.subarray(7, 7 + tagLength));
+  return TAG_PATTERN.test(tag) ? tag : undefined;
+}
+
 /** Reads and validates the envelope fields. Does not decode the body. */
 export function decodeEnvelope(bytes: Uint8Array): OpenedEnvelope {
   if (!(bytes instanceof Uint8Array)) {
