@@ -3,6 +3,8 @@
 // pino, winston...). `meta` carries ids (jobId, workerId, queue) so an
 // operator can find the job the line is about.
 
+import { hasControl, printable } from './printable.js';
+
 export interface Logger {
   debug(message: string, meta?: Record<string, unknown>): void;
   info(message: string, meta?: Record<string, unknown>): void;
@@ -44,7 +46,8 @@ export function consoleLogger(
             .join('')
         : '';
       const time = new Date().toISOString();
-      write(`${time} ${level.toUpperCase()} [${scope}] ${message}${pairs}`);
+      const text = printable(message);
+      write(`${time} ${level.toUpperCase()} [${scope}] ${text}${pairs}`);
     };
   return {
     debug: at('debug'),
@@ -55,10 +58,13 @@ export function consoleLogger(
 }
 
 // Plain when unambiguous; quoted when a space or quote would blur where
-// the value ends.
+// the value ends. Values often come from job rows (function names, error
+// messages): control characters never reach the terminal raw.
 function formatValue(v: unknown): string {
   if (typeof v === 'string') {
-    return v === '' || /[\s"=]/.test(v) ? JSON.stringify(v) : v;
+    return v === '' || /[\s"=]/.test(v) || hasControl(v)
+      ? printable(JSON.stringify(v))
+      : v;
   }
   let s: string;
   try {
@@ -66,5 +72,5 @@ function formatValue(v: unknown): string {
   } catch {
     s = String(v);
   }
-  return /\s/.test(s) ? JSON.stringify(s) : s;
+  return printable(/\s/.test(s) ? JSON.stringify(s) : s);
 }
