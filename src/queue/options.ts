@@ -646,6 +646,16 @@ export function resolveJob(
       `expected the job function, got ${describe(fn)}`,
     );
   }
+  // A class cannot be called without `new`: every run would fail.
+  if (/^class\b/.test(Function.prototype.toString.call(fn))) {
+    const name = fn.name || '(anonymous)';
+    throw new InvalidOptionError(
+      `${where} fn`,
+      `expected the job function, got class ${name}, which cannot be ` +
+        'called without new; enqueue a function that uses it instead, ' +
+        `e.g. () => new ${fn.name || 'TheClass'}().run()`,
+    );
+  }
   checkKnownKeys(`${where} options`, options, ENQUEUE_OPTION_NAMES);
   const o = options ?? {};
   const args = o.args ?? [];
