@@ -8,6 +8,7 @@ import { summarize } from '../src/bench/stats.js';
 import type { PythonReferenceData } from '../src/bench/suite-data.js';
 import { renderDecision } from '../src/report/decision.js';
 import { barChart, formatBytes, formatNs } from '../src/report/format.js';
+import { headline } from '../src/report/headline.js';
 import { renderIndex, renderSuitePage } from '../src/report/render.js';
 
 function results(suites: SuiteResult[]): Results {
@@ -114,6 +115,43 @@ const dagSuite: SuiteResult = {
   metrics: [],
   data: { nodes: 1000, overheadMicrosPerNode: { fanout: 111.44, chain: 498.8 } },
 };
+
+function rate(id: string, value: number, ratio?: number) {
+  return {
+    kind: 'timing' as const,
+    id,
+    unit: 'jobs/s',
+    better: 'higher' as const,
+    samples: [value],
+    stats: summarize([value]),
+    ...(ratio === undefined
+      ? {}
+      : { ratio: { to: 'x', samples: [ratio], stats: summarize([ratio]) } }),
+  };
+}
+
+describe('headlines', () => {
+  it('give each suite its first figure, not a metric count', () => {
+    const ok = { status: 'ok' as const, durationMs: 1 };
+    expect(headline({ ...ok, suite: 'dag', metrics: [], data: dagSuite.data })).toBe(
+      'fanout +111 µs/node, chain +499 µs/node',
+    );
+    expect(
+      headline({
+        ...ok,
+        suite: 'storage',
+        metrics: [rate('storage.sqlite.enqueue.batch', 128_000)],
+      }),
+    ).toMatch(/^SQLite batch enqueue 128,000\/s$/);
+    expect(
+      headline({
+        ...ok,
+        suite: 'isolation',
+        metrics: [rate('isolation.thread.jobsPerSec', 4000, 0.29)],
+      }),
+    ).toBe('thread 29% of in-process jobs/s');
+  });
+});
 
 describe('report pages', () => {
   it('the queue page shows the per-node DAG cost when the dag suite ran', () => {

@@ -74,21 +74,64 @@ function securityHeadline(suite: SuiteResult): string {
     const metric = suite.metrics.find((m) => m.id === id);
     return metric?.kind === 'exact' ? metric.value : '?';
   };
-  const signed = timingOf(suite.metrics, 'security.roundtrip.v8.signed');
+  const queued = timingOf(suite.metrics, 'security.queued.v8.signed');
+  const signed =
+    queued ?? timingOf(suite.metrics, 'security.roundtrip.v8.signed');
+  const what = queued ? 'per v8 job, 1 KB' : 'v8 round trip, 1 KB';
   const parts = [
     `${value('security.catalogue.refused')} of ` +
       `${value('security.catalogue.cases')} hostile payloads refused`,
   ];
   if (signed?.ratio) {
-    parts.push(`signing ${formatRatio(signed.ratio.stats.median)} (v8, 1 KB)`);
+    parts.push(`signing ${formatRatio(signed.ratio.stats.median)} (${what})`);
   }
   return parts.join(', ');
 }
 
+function rateOf(suite: SuiteResult, id: string): string | undefined {
+  const m = timingOf(suite.metrics, id);
+  return m ? formatRate(m.stats.median) : undefined;
+}
+
+function storageHeadline(suite: SuiteResult): string {
+  const parts = [
+    ['SQLite batch enqueue', 'storage.sqlite.enqueue.batch'],
+    ['DuckDB batch enqueue', 'storage.duckdb.enqueue.batch'],
+    ['PostgreSQL batch enqueue', 'storage.postgres.enqueue.batch'],
+  ].flatMap(([label, id]) => {
+    const rate = rateOf(suite, id!);
+    return rate ? [`${label} ${rate}`] : [];
+  });
+  return parts.join(', ');
+}
+
+function dagHeadline(data: { overheadMicrosPerNode?: Record<string, number> }) {
+  const perNode = data.overheadMicrosPerNode ?? {};
+  return Object.entries(perNode)
+    .map(([shape, micros]) => `${shape} +${micros.toFixed(0)} µs/node`)
+    .join(', ');
+}
+
+function isolationHeadline(suite: SuiteResult): string {
+  const parts = ['thread', 'process'].flatMap((mode) => {
+    const m = timingOf(suite.metrics, `isolation.${mode}.jobsPerSec`);
+    return m?.ratio
+      ? [`${mode} ${formatPercent(m.ratio.stats.median)} of in-process jobs/s`]
+      : [];
+  });
+  return parts.join(', ');
+}
+
 export function headline(suite: SuiteResult): string {
-  if (suite.status !== 'ok' || suite.data === undefined) {
-    return suite.status === 'ok' ? `${suite.metrics.length} metrics` : '';
+  if (suite.status !== 'ok') return '';
+  // Suites that keep their figures in metrics alone.
+  if (suite.suite === 'isolation') {
+    return isolationHeadline(suite) || `${suite.metrics.length} metrics`;
   }
+  if (suite.suite === 'storage') {
+    return storageHeadline(suite) || `${suite.metrics.length} metrics`;
+  }
+  if (suite.data === undefined) return `${suite.metrics.length} metrics`;
   try {
     switch (suite.suite) {
       case 'size':
@@ -103,6 +146,10 @@ export function headline(suite: SuiteResult): string {
         return capabilityHeadline(suite);
       case 'security':
         return securityHeadline(suite);
+      case 'dag':
+        return dagHeadline(
+          suite.data as { overheadMicrosPerNode?: Record<string, number> },
+        );
       default:
         return `${suite.metrics.length} metrics`;
     }
