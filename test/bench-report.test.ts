@@ -120,7 +120,7 @@ function rate(id: string, value: number, ratio?: number) {
   return {
     kind: 'timing' as const,
     id,
-    unit: 'jobs/s',
+    unit: 'jobs/s' as const,
     better: 'higher' as const,
     samples: [value],
     stats: summarize([value]),
