@@ -262,7 +262,7 @@ function argumentsAdvice(ctx: Context): string | undefined {
     }),
   );
   return (
-    '6. **Arguments: `node:v8`**: built into Node, it keeps Date, Map, ' +
+    '7. **Arguments: `node:v8`**: built into Node, it keeps Date, Map, ' +
     'Set, BigInt, typed arrays and cycles' +
     (richPeers.length
       ? ` (${richPeers.join(' and ')} keep${richPeers.length === 1 ? 's' : ''} ` +
@@ -273,6 +273,29 @@ function argumentsAdvice(ctx: Context): string | undefined {
       .filter(Boolean)
       .join('; ') +
     '.'
+  );
+}
+
+// Whoever writes the database chooses what runs; what a key costs.
+function signingAdvice(ctx: Context): string | undefined {
+  const security = findSuite(ctx.results, 'security');
+  if (security?.status !== 'ok') return undefined;
+  const perJob = ['json', 'v8', 'source'].flatMap((backend) => {
+    const m = timing(security, `security.queued.${backend}.signed`);
+    return m?.ratio ? [{ backend, ratio: m.ratio.stats }] : [];
+  });
+  if (perJob.length === 0) return undefined;
+  const worst = Math.max(...perJob.map((r) => r.ratio.median));
+  return (
+    '5. **Whenever anyone but your producers can write the queue ' +
+    'database: sign payloads** (`signingKey`, plus `strict` and ' +
+    '`allowModules`; see [security.md](security.md)). A signed job ' +
+    'through the SQLite queue takes ' +
+    perJob
+      .map((r) => `${formatRatio(r.ratio.median)} (${spread(r.ratio)}) ${r.backend}`)
+      .join(', ') +
+    ' the time of an unsigned one with a 1 KB argument ' +
+    `(target ≤ 1.10×: ${worst <= 1.1 ? 'met' : 'missed'}).`
   );
 }
 
@@ -337,6 +360,8 @@ function answer(ctx: Context): string[] {
       'function. Flexibility comes from configuration-based tasks ' +
       '(one registered processor dispatching on a config argument).',
   );
+  const signing = signingAdvice(ctx);
+  if (signing) lines.push(signing);
   const pulumiLambda = serializeTiming(ctx, 'pulumi', 'lambda');
   const speed = ctx.speed?.data as SpeedData | undefined;
   const pulumiCrypto = speed?.functionRows.find(
@@ -346,7 +371,7 @@ function answer(ctx: Context): string[] {
     (r) => r.backend === 'serialize-javascript' && r.status === 'wrong',
   );
   lines.push(
-    '5. **Not the peers.** Pulumi’s runtime.serializeFunction takes ' +
+    '6. **Not the peers.** Pulumi’s runtime.serializeFunction takes ' +
       `${withSpread(pulumiLambda)} for \`x => x * 2\`` +
       (pulumiCrypto && pulumiCrypto.status !== 'works'
         ? ` and ${pulumiCrypto.status === 'refused' ? 'refuses' : 'breaks'} ` +
