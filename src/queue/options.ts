@@ -13,11 +13,15 @@ import { InvalidOptionError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { resolveAcceptFormats } from './accept-formats.js';
 import { SERIALIZER_OPTION_NAMES } from '../serialize/options.js';
+import { registeredSerializerNames } from '../serialize/index.js';
 
 export interface BackoffOptions {
   /** Delay before the second attempt, in ms. Default 1000. */
   baseMs?: number;
-  /** Each later retry waits `factor` times longer. Default 2. */
+  /**
+   * Each later retry waits `factor` times longer: 1 (a fixed delay) to
+   * MAX_BACKOFF_FACTOR (10). Default 2.
+   */
   factor?: number;
   /** No retry waits longer than this, in ms. Default 3_600_000 (1 h). */
   capMs?: number;
@@ -116,7 +120,10 @@ export interface DuckQueueOptions {
    * error methods (console fits). The queue itself never logs.
    */
   logger?: Logger;
-  /** Time source in epoch ms. Default Date.now. For tests/simulation. */
+  /**
+   * Time source in whole epoch ms (its first value is checked when the
+   * queue opens). Default Date.now. For tests/simulation.
+   */
   clock?: () => number;
 }
 
@@ -213,6 +220,11 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export const MAX_DELAY_MS = 3_155_760_000_000;
 /** Upper bound of maxAttempts: far past any sensible retry budget. */
 export const MAX_ATTEMPTS = 1_000_000;
+/**
+ * Upper bound of backoff.factor. Past 10 the delay reaches capMs within a
+ * few retries, so the cap, not the factor, sets the schedule.
+ */
+export const MAX_BACKOFF_FACTOR = 10;
 /**
  * Most jobs one claimMany() takes: one transaction that holds the write
  * lock and every payload in memory. A Worker claims at most concurrency
@@ -551,18 +563,15 @@ export function resolveQueueOptions(
         "options: pass them to the store's openStore() instead",
     );
   }
-  const clock = o.clock ?? Date.now;
-  if (typeof clock !== 'function') {
-    throw new InvalidOptionError(
-      'clock',
-      `expected a function returning epoch ms, got ${describe(clock)}`,
-    );
-  }
+  const clock = checkClock(o.clock ?? Date.now);
   checkBoolean('backoff.jitter', b.jitter);
   return {
     serialization,
     serializerOptions: withPolicy(o, serialization),
-    acceptFormats: resolveAcceptFormats(o.acceptFormats, serialization),
+    acceptFormats: resolveAcceptFormats(
+      checkFormatNames(o.acceptFormats, serialization),
+      serialization,
+    ),
     store,
     storeOptions,
     visibilityTimeoutMs: checkMs(
@@ -579,7 +588,13 @@ export function resolveQueueOptions(
     ),
     backoff: {
       baseMs: checkMs('backoff.baseMs', b.baseMs, 0, MAX_TIMER_MS),
-      factor: checkNumber('backoff.factor', b.factor, 1, 1000),
+      factor: checkNumber(
+        'backoff.factor',
+        b.factor,
+        1,
+        MAX_BACKOFF_FACTOR,
+        'each retry waits this many times longer; capMs bounds the delay',
+      ),
       capMs: checkMs('backoff.capMs', b.capMs, 0, MAX_DELAY_MS),
       jitter: b.jitter,
     },
@@ -690,19 +705,121 @@ export function resolveJob(
   };
 }
 
-/** Delay before the next attempt after `attempts` attempts have failed. */
+/**
+ * Delay before the next attempt after `attempts` attempts have failed:
+ * whole ms from 0 to capMs (and never past MAX_DELAY_MS), for any input.
+ * baseMs * factor ** n overflows to Infinity after a few hundred attempts
+ * (and 0 * Infinity is NaN), so the cap is applied before that can reach
+ * a run_at.
+ */
 export function backoffDelay(
   backoff: Required<BackoffOptions>,
   attempts: number,
   random: () => number = Math.random,
 ): number {
-  const exact = Math.min(
-    backoff.capMs,
-    backoff.baseMs * backoff.factor ** Math.max(0, attempts - 1),
-  );
-  if (!backoff.jitter) return Math.round(exact);
-  return Math.round(exact / 2 + random() * (exact / 2));
+  const cap = Math.min(finiteOr(backoff.capMs, 0), MAX_DELAY_MS);
+  const base = finiteOr(backoff.baseMs, 0);
+  const steps = Number.isFinite(attempts) ? Math.max(0, attempts - 1) : 0;
+  const growth = backoff.factor ** steps;
+  const exact =
+    base <= 0 ? 0 : Number.isFinite(growth) ? base * growth : Infinity;
+  const capped = Math.max(0, Math.min(cap, exact));
+  if (!backoff.jitter) return Math.round(capped);
+  const pick = random();
+  const share = Number.isFinite(pick) ? Math.min(1, Math.max(0, pick)) : 1;
+  return Math.round(capped / 2 + share * (capped / 2));
 }
+
+function finiteOr(value: number, fallback: number): number {
+  return Number.isFinite(value) ? value : fallback;
+}
+
+/**
+ * The clock's first reading must be whole epoch ms: every time the stores
+ * keep is one, and NaN would only fail later, inside a store statement.
+ */
+function checkClock(clock: unknown): () => number {
+  if (typeof clock !== 'function') {
+    throw new InvalidOptionError(
+      'clock',
+      `expected a function returning epoch ms, got ${describe(clock)}`,
+    );
+  }
+  let first: unknown;
+  try {
+    first = clock();
+  } catch (err) {
+    throw new InvalidOptionError(
+      'clock',
+      `threw when read (${err instanceof Error ? err.message : String(err)}); ` +
+        'give a function returning epoch ms, such as Date.now',
+    );
+  }
+  if (
+    typeof first !== 'number' ||
+    !Number.isSafeInteger(first) ||
+    first < 0
+  ) {
+    throw new InvalidOptionError(
+      'clock',
+      `returned ${describe(first)}, but it must return whole epoch ms (an ` +
+        'integer >= 0, like Date.now()); wrap it in Math.floor() if it ' +
+        'returns fractions',
+    );
+  }
+  return clock as () => number;
+}
+
+/**
+ * acceptFormats names payload formats, as rows carry them: 'v8', 'json',
+ * 'source', or a custom serializer's name. Names that no payload carries
+ * ('auto', an alias, a typo) would refuse every row, so they are refused
+ * here. Shape errors are left to resolveAcceptFormats.
+ */
+function checkFormatNames(
+  given: unknown,
+  serialization: SerializationName | Serializer,
+): unknown {
+  if (!Array.isArray(given)) return given;
+  const known = new Set(
+    registeredSerializerNames().filter(
+      (n) => n !== 'auto' && !(n in FORMAT_ALIASES),
+    ),
+  );
+  if (typeof serialization !== 'string' && serialization.name !== 'auto') {
+    known.add(serialization.name);
+  }
+  for (let i = 0; i < given.length; i++) {
+    if (!(i in given)) {
+      throw new InvalidOptionError(
+        `acceptFormats[${i}]`,
+        'is a hole in a sparse array; list format names only',
+      );
+    }
+    const name: unknown = given[i];
+    if (typeof name !== 'string' || known.has(name)) continue;
+    const hint =
+      name === 'auto'
+        ? " 'auto' is not a format: its payloads are 'v8', 'source' or " +
+          "'json', so list those it should load"
+        : name in FORMAT_ALIASES
+          ? ` '${name}' payloads are stored as '${FORMAT_ALIASES[name]}'; ` +
+            'list that'
+          : '';
+    throw new InvalidOptionError(
+      `acceptFormats[${i}]`,
+      `${describe(name)} is not a payload format; known formats are ` +
+        `${[...known].map((f) => `'${f}'`).join(', ')}.${hint}`,
+    );
+  }
+  return given;
+}
+
+/** Serializer aliases and the format their payloads carry. */
+const FORMAT_ALIASES: Record<string, string> = {
+  pickle: 'v8',
+  cloudpickle: 'source',
+};
 
 /** serializerOptions with the queue-level `policy` folded in. */
 function withPolicy(

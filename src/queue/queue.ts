@@ -131,6 +131,8 @@ const RESULT_POLL_MAX_MS = 200;
 const RESULT_WAITABLE: readonly string[] = ['waitMs'];
 const LIST_KEYS: readonly string[] = ['status', 'queue', 'limit', 'offset'];
 const PURGE_KEYS: readonly string[] = ['status', 'olderThanMs', 'queue'];
+const CLAIM_KEYS: readonly string[] = ['queue', 'workerId'];
+const CLAIM_MANY_KEYS: readonly string[] = [...CLAIM_KEYS, 'max'];
 const TERMINAL = ['done', 'failed', 'dead'] as const;
 
 type JobRef = string | ClaimedJob;
@@ -244,6 +246,17 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
       'maxAttempts',
       'timeoutMs',
     ]);
+    // forEach skips the holes of a sparse array: refuse them, so every
+    // index given is either stored or an error.
+    for (let i = 0; i < items.length; i++) {
+      if (!(i in items)) {
+        throw new InvalidOptionError(
+          `enqueueBatch[${i}]`,
+          'is a hole in a sparse array; give a { fn, ...options } for ' +
+            'every index (build the list with push or map)',
+        );
+      }
+    }
     const now = this.options.clock();
     const rows: NewJobRow[] = [];
     const perQueue = new Map<string, number>();
@@ -350,6 +363,14 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
    * takes back lapsed claims, at most once per recoverIntervalMs.
    */
   async claim(options: ClaimOptions): Promise<ClaimedJob | null> {
+    this.assertOpen('claim');
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError(
+        'claim options',
+        `expected { workerId, queue? }, got ${describe(options)}`,
+      );
+    }
+    checkKnownKeys('claim options', options, CLAIM_KEYS);
     const jobs = await this.claimMany({ ...options, max: 1 });
     return jobs[0] ?? null;
   }
@@ -362,6 +383,14 @@ export class DuckQueue extends EventEmitter<DuckQueueEvents> {
     options: ClaimOptions & { max: number },
   ): Promise<ClaimedJob[]> {
     this.assertOpen('claim');
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError(
+        'claimMany options',
+        `expected { workerId, max, queue? }, got ${describe(options)}`,
+      );
+    }
+    // A misspelt key would otherwise claim from the default queue.
+    checkKnownKeys('claimMany options', options, CLAIM_MANY_KEYS);
     const max = checkClaimMax('claimMany max', options.max);
     const queue =
       options.queue === undefined

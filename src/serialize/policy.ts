@@ -517,9 +517,10 @@ export function resolvePolicyOptions(
   options: PolicyOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedPolicyOptions {
-  if (typeof options !== 'object' || options === null) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new SerializerOptionError(
-      `policy options must be an object, got ${String(options)}`,
+      'policy options must be an object such as { strict: true }, got ' +
+        (Array.isArray(options) ? 'an array' : String(options)),
     );
   }
   for (const key of Object.keys(options)) {
@@ -541,6 +542,16 @@ export function resolvePolicyOptions(
         "['src/jobs', 'lodash-es']",
     );
   }
+  allowModules?.forEach((p, i) => {
+    const never = typeof p === 'string' ? unmatchableModule(p) : null;
+    if (never !== null) {
+      throw new SerializerOptionError(
+        `policy.allowModules[${i}] ${JSON.stringify(p)} can never match: ` +
+          `${never}. Name a builtin ('node:crypto'), a package ` +
+          "('lodash-es') or a path under the root ('src/jobs', '**')",
+      );
+    }
+  });
   const denyNames = options.denyNames ?? DEFAULT_DENY_NAMES;
   if (!Array.isArray(denyNames) || !denyNames.every((n) => typeof n === 'string')) {
     throw new SerializerOptionError(
@@ -568,6 +579,10 @@ export function resolvePolicyOptions(
         '{ id, secret })',
     );
   }
+  if (signingKey !== null) checkKeyShape('policy.signingKey', signingKey);
+  for (let i = 0; i < verifyKeys.length; i++) {
+    checkKeyShape(`policy.verifyKeys[${i}]`, verifyKeys[i]);
+  }
   return {
     allowModules,
     denyNames,
@@ -581,6 +596,57 @@ export function resolvePolicyOptions(
     ),
     maxDepth: positiveInteger(options.maxDepth, DEFAULT_MAX_DEPTH, 'maxDepth'),
   };
+}
+
+/**
+ * Why an allowModules string matches no module, or null. Files are
+ * matched by their path relative to the root, and paths outside the root
+ * are refused before the list is read.
+ */
+function unmatchableModule(pattern: string): string | null {
+  const text = pattern.trim().replace(/^\.\//, '').replace(/\/+$/, '');
+  if (text === '' || text === '.') {
+    return 'it names no module (leave allowModules unset, or use ' +
+      "'**' for every file under the root)";
+  }
+  if (text.split(/[\\/]/).includes('..')) {
+    return "a path with '..' leaves the root, and modules outside the " +
+      'root are always refused';
+  }
+  if (text.startsWith('/') || /^[a-z]:/i.test(text) || text.includes('\\')) {
+    return 'files are matched by their path relative to the root, with ' +
+      "'/' separators";
+  }
+  return null;
+}
+
+/**
+ * A key's shape, checked here so a wrong type names the option; its
+ * length and id length are checked where the key is made (signing.ts).
+ */
+function checkKeyShape(option: string, key: unknown): void {
+  if (typeof key === 'string' || key instanceof Uint8Array) return;
+  const shape = key as { id?: unknown; secret?: unknown } | null;
+  const ok =
+    typeof key === 'object' &&
+    shape !== null &&
+    !Array.isArray(key) &&
+    (typeof shape.secret === 'string' || shape.secret instanceof Uint8Array) &&
+    (shape.id === undefined || typeof shape.id === 'string');
+  if (!ok) {
+    throw new SerializerOptionError(
+      `${option} must be a string or bytes (the secret), or { id, secret } ` +
+        'with a string id and a string or bytes secret; got ' +
+        describeKey(key),
+    );
+  }
+}
+
+function describeKey(key: unknown): string {
+  if (key === null || typeof key !== 'object') return String(key);
+  if (Array.isArray(key)) return 'an array';
+  const { id, secret } = key as { id?: unknown; secret?: unknown };
+  return `{ id: ${typeof id}, secret: ${typeof secret} }`;
 }
 
 function positiveInteger(

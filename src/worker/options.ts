@@ -32,6 +32,7 @@ export interface WorkerOptions extends IsolationOptions {
    * Queues to take jobs from: a name, a list (equal weights), or weights
    * like `{ high: 3, low: 1 }` (three claims from high for each from
    * low while both have work; an empty queue's turn goes to the others).
+   * Weights are whole numbers from 1 to 1000.
    * Default: the queue's default queue name.
    */
   queues?: string | string[] | Record<string, number>;
@@ -104,6 +105,35 @@ const WORKER_OPTION_NAMES = [
   'heartbeatMs',
   ...ISOLATION_OPTION_NAMES,
 ] as const;
+
+/**
+ * Largest queue weight. Weights are summed and compared per claim; far
+ * beyond this the sums lose precision and equal weights stop sharing
+ * evenly. A ratio of 1000:1 already means "almost only this queue".
+ */
+export const MAX_QUEUE_WEIGHT = 1_000;
+
+/**
+ * The DuckQueue a Worker serves: checked before its options are read, so
+ * `new Worker(undefined)` names the problem instead of failing on a
+ * property read.
+ */
+export function checkWorkerQueue(queue: unknown): void {
+  const options = (queue as { options?: unknown } | null)
+    ?.options;
+  if (
+    typeof queue !== 'object' ||
+    queue === null ||
+    typeof options !== 'object' ||
+    options === null ||
+    typeof (queue as { claimMany?: unknown }).claimMany !== 'function'
+  ) {
+    throw new InvalidOptionError(
+      'Worker queue',
+      `expected an open DuckQueue (from DuckQueue.open()), got ${describe(queue)}`,
+    );
+  }
+}
 
 export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -196,10 +226,11 @@ function resolveWeights(
   } else if (typeof queues === 'object' && queues !== null) {
     for (const [q, w] of Object.entries(queues)) {
       checkQueueName(`queues.${q}`, q);
-      if (!Number.isInteger(w) || w < 1) {
+      if (!Number.isInteger(w) || w < 1 || w > MAX_QUEUE_WEIGHT) {
         throw new InvalidOptionError(
           `queues.${q}`,
-          `a queue weight is a whole number >= 1, got ${describe(w)}`,
+          `a queue weight is a whole number from 1 to ${MAX_QUEUE_WEIGHT} ` +
+            `(only the ratio between weights counts), got ${describe(w)}`,
         );
       }
       weights.set(q, w);

@@ -24,9 +24,10 @@ import {
   QueueClosedError,
   QueueError,
 } from '../queue/errors.js';
-import { isTimerMs, MAX_TIMER_MS } from '../queue/options.js';
+import { isTimerMs, MAX_ATTEMPTS, MAX_TIMER_MS } from '../queue/options.js';
 import type { DuckQueue, SettleOutcome } from '../queue/queue.js';
 import {
+  checkWorkerQueue,
   resolveWorkerOptions,
   type ResolvedWorkerOptions,
   type WorkerOptions,
@@ -135,6 +136,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     options?: WorkerOptions,
   ) {
     super();
+    checkWorkerQueue(queue);
     this.options = resolveWorkerOptions(options, {
       queue: queue.options.jobDefaults.queue,
       logger: queue.options.logger,
@@ -681,19 +683,51 @@ export class Worker extends EventEmitter<WorkerEvents> {
 }
 
 /**
- * A row is written by whoever can write the database, so its timeout is
- * checked before it reaches a timer: out of range, Node would warn and
- * fire at once. The job fails instead of running with a clamped limit, the
- * same as a payload that cannot be loaded: a row duckqueue did not write
- * is not run.
+ * A row is written by whoever can write the database, so the numbers the
+ * worker acts on are checked before the job runs. A timeout out of range
+ * would make Node warn and fire at once; a maxAttempts of 'abc' or 1e300
+ * would retry a failing job forever, and 0 would still run it. The job
+ * fails instead of running with a clamped value, the same as a payload
+ * that cannot be loaded: a row duckqueue did not write is not run.
  */
 function invalidRow(job: ClaimedJob): InvalidJobRowError | null {
-  if (job.timeoutMs === null || isTimerMs(job.timeoutMs)) return null;
-  return new InvalidJobRowError(
-    job.id,
-    'timeoutMs',
-    job.timeoutMs,
-    `a timeout is null or whole milliseconds from 1 to ${MAX_TIMER_MS}`,
+  const bad = (field: string, value: unknown, rule: string) =>
+    new InvalidJobRowError(job.id, field, value, rule);
+  if (!isWhole(job.maxAttempts, 1, MAX_ATTEMPTS)) {
+    return bad(
+      'maxAttempts',
+      job.maxAttempts,
+      `maxAttempts is a whole number from 1 to ${MAX_ATTEMPTS}`,
+    );
+  }
+  // The claim counted this attempt, so it is at least 1; a claim never
+  // takes a job whose attempts are used up.
+  if (!isWhole(job.attempt, 1, job.maxAttempts)) {
+    return bad(
+      'attempts',
+      job.attempt,
+      `attempts count up from 1 to maxAttempts (${job.maxAttempts})`,
+    );
+  }
+  if (!isWhole(job.priority, 0, 100)) {
+    return bad('priority', job.priority, 'priority is a whole number from 0 to 100');
+  }
+  if (job.timeoutMs !== null && !isTimerMs(job.timeoutMs)) {
+    return bad(
+      'timeoutMs',
+      job.timeoutMs,
+      `a timeout is null or whole milliseconds from 1 to ${MAX_TIMER_MS}`,
+    );
+  }
+  return null;
+}
+
+function isWhole(value: unknown, min: number, max: number): boolean {
+  return (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= min &&
+    value <= max
   );
 }
 
