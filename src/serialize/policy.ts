@@ -160,6 +160,8 @@ export class Policy {
   private readonly scans = new Map<string, CodeFinding | null>();
   private readonly modules = new Map<string, ClassifiedModule | ModuleRefusal>();
   private readonly passedHeaders = new WeakSet<object>();
+  /** Source bodies checkOutgoingSource passed, by their encoded bytes. */
+  private readonly checkedSource = new WeakSet<Uint8Array>();
 
   constructor(options: ResolvedPolicyOptions, root: string) {
     this.strict = options.strict;
@@ -215,10 +217,30 @@ export class Policy {
           'argument, or raise maxPayloadBytes',
       );
     }
-    // With an allow list, tell the producer now what a worker would refuse.
-    if (this.allow && encoded.format === 'source') {
+    // A source payload carries code: what a worker would refuse on load
+    // is refused now. The source backend checks its body before encoding
+    // it (checkOutgoingSource); any other is decoded and checked here.
+    if (encoded.format === 'source' && !this.checkedSource.has(encoded.body)) {
       this.checkSourceBody(v8.deserialize(encoded.body) as SourceBodyShape);
     }
+  }
+
+  /**
+   * The load-time checks of a source body, run before it is written:
+   * names, imports and function texts (checkSourceBody), then `compiled`,
+   * the exact code a loader compiles for each function, as [where, code].
+   * Parsed texts are cached, so a function sent again is not parsed
+   * again. `bytes`, the encoded body, is not decoded by checkOutgoing.
+   */
+  checkOutgoingSource(
+    body: SourceBodyShape,
+    compiled: Iterable<readonly [where: string, code: string]>,
+    bytes: Uint8Array,
+  ): void {
+    this.checkFormat('source', 'write');
+    this.checkSourceBody(body);
+    for (const [where, code] of compiled) this.checkSourceCode(code, where);
+    this.checkedSource.add(bytes);
   }
 
   // ---- on load: the boundary --------------------------------------------

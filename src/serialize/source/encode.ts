@@ -12,6 +12,7 @@ import { builtinExportOf, builtinModuleOf } from '../builtins.js';
 import { NotSerializableError } from '../errors.js';
 import { getInspector } from '../inspector.js';
 import { filePathOf, moduleIdFor } from '../module-ref.js';
+import { isCaptureName, RESERVED_PREFIX } from './factory-code.js';
 import { planFunction, readLiveCaptures, type SourcePlan } from './function-plan.js';
 import { analyzeFunctionText } from './function-text.js';
 import { builtinPathOf } from './globals.js';
@@ -247,6 +248,14 @@ export class SourceEncoder {
     const live = readLiveCaptures(plan);
     for (const c of plan.captures) {
       const where = `captured variable '${c.name}'`;
+      if (!isCaptureName(c.name)) {
+        throw new NotSerializableError(
+          where,
+          `names starting with '${RESERVED_PREFIX}' are reserved for the ` +
+            'code that rebuilds functions when a job is loaded',
+          'Rename the variable.',
+        );
+      }
       let slot: Slot;
       switch (c.from) {
         case 'import':

@@ -33,7 +33,8 @@ import type { OpenedEnvelope } from '../envelope.js';
 import { DeserializationError, SerializationError } from '../errors.js';
 import type { ResolvedSerializerOptions } from '../options.js';
 import type { Call, LoadedCall, PayloadMeta } from '../types.js';
-import { SourceEncoder } from './encode.js';
+import { SourceEncoder, type SourceBody } from './encode.js';
+import { factoryCode } from './factory-code.js';
 import { loadSourceBody, readSourceBody } from './load.js';
 
 export const SOURCE_FORMAT = 'source';
@@ -51,11 +52,24 @@ export function encodeSource(
   options: ResolvedSerializerOptions,
 ): EncodedCall {
   const body = new SourceEncoder(options.root).encode(call.fn, call.args);
+  const bytes = v8.serialize(body);
+  // Whatever a worker would refuse on load is refused now, at enqueue.
+  options.policy.checkOutgoingSource(body, compiledCode(body), bytes);
   return {
     format: SOURCE_FORMAT,
     header: headerFor(call.fn.name),
-    body: v8.serialize(body),
+    body: bytes,
   };
+}
+
+/** [where, code] for every function a loader will compile. */
+function* compiledCode(body: SourceBody): Iterable<[string, string]> {
+  for (let index = 0; index < body.holes.length; index++) {
+    const hole = body.holes[index]!;
+    if (hole.k !== 'fn') continue;
+    const names = hole.caps.map((c) => c[0]);
+    yield [`function ${index}`, factoryCode(hole, names)];
+  }
 }
 
 // Frozen and shared per name, so the envelope writer encodes it once.

@@ -22,6 +22,7 @@ import { importModule, isRelativeId } from '../module-ref.js';
 import type { ResolvedSerializerOptions } from '../options.js';
 import type { Hole, Slot, SourceBody } from './encode.js';
 import { SOURCE_BODY_VERSION } from './encode.js';
+import { factoryCode, isCaptureName } from './factory-code.js';
 import { analyzeFunctionText } from './function-text.js';
 import { resolveBuiltinPath } from './globals.js';
 
@@ -110,7 +111,6 @@ interface Factory {
   set: ((value: unknown) => void)[];
 }
 
-const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
 const compiled = new Map<string, (method: typeof methodOf) => Factory>();
 const COMPILED_LIMIT = 2000;
 
@@ -337,19 +337,11 @@ class Rebuild {
     if (text.form !== hole.form) throw damaged(`function ${index} form does not match`);
     const names = hole.caps.map((c) => c?.[0]);
     for (const name of names) {
-      const valid =
-        typeof name === 'string' && IDENTIFIER.test(name) && !name.startsWith('__dq$');
-      if (!valid) {
+      if (typeof name !== 'string' || !isCaptureName(name)) {
         throw damaged(`function ${index} captures an invalid name`);
       }
     }
-    const made =
-      hole.form === 'method' ? `__dq$method({${hole.src}\n})` : `(${hole.src}\n)`;
-    const code =
-      (hole.strict ? '"use strict";\n' : '') +
-      (names.length ? `let ${names.join(', ')};\n` : '') +
-      `return { make: () => ${made},\n` +
-      `set: [${names.map((n) => `(__dq$v) => { ${n} = __dq$v; }`).join(', ')}] };`;
+    const code = factoryCode(hole, names as string[]);
     this.policy?.checkSourceCode?.(code, `function ${index}`);
     let create = compiled.get(code);
     if (!create) {
