@@ -2,6 +2,7 @@
 // as a builtin path, an import, a bound function, or its text plus the
 // variables it captures (and where each capture's value comes from).
 
+import v8 from 'node:v8';
 import { builtinExportOf } from '../builtins.js';
 import { NotSerializableError } from '../errors.js';
 import { getInspector, type RemoteObject, type ScopeRef } from '../inspector.js';
@@ -50,6 +51,15 @@ interface Cached {
 
 const plans = new WeakMap<Function, Cached>();
 
+// V8 describes a variable still in its temporal dead zone as undefined
+// unless --experimental-value-unavailable is on; with it, the variable has
+// no value at all (the default from V8 12). The flag only changes how the
+// inspector describes scopes, for [[Scopes]] read after it is set.
+v8.setFlagsFromString('--experimental-value-unavailable');
+
+/** Refusals that hold only for now: they are thrown, never cached. */
+const forNow = new WeakSet<NotSerializableError>();
+
 /** The plan for `fn`, computed once per function object (and root). */
 export function planFunction(fn: Function, root: string, path: string): FunctionPlan {
   let cached = plans.get(fn);
@@ -58,7 +68,7 @@ export function planFunction(fn: Function, root: string, path: string): Function
     try {
       plan = planUncached(fn, root, path);
     } catch (err) {
-      if (!(err instanceof NotSerializableError)) throw err;
+      if (!(err instanceof NotSerializableError) || forNow.has(err)) throw err;
       plan = err;
     }
     cached = { root, plan };
@@ -183,6 +193,18 @@ function planUncached(fn: Function, root: string, path: string): FunctionPlan {
     root,
     text.superclass?.identifier,
   );
+  const early = found.uninitialized.find((name) => plan.text.free.includes(name));
+  if (early !== undefined) {
+    const err = refuseSelf(
+      path,
+      `${label(fn)} reads '${early}' before its declaration has run (it is ` +
+        'in its temporal dead zone), so it has no value to send yet',
+      `Serialize the function once '${early}' is initialized, or pass ` +
+        'the value as an argument.',
+    );
+    forNow.add(err);
+    throw err;
+  }
   const carried = carrySuperclass(fn, text, found.captures, found.probed);
   plan.text = carried.text;
   plan.captures = carried.captures;
@@ -245,7 +267,8 @@ function isInClass(ancestors: readonly AnyNode[]): boolean {
 interface Found {
   scopeIndex: number;
   scope: ScopeRef;
-  value: RemoteObject;
+  /** Undefined while the variable is uninitialized (let/const/class). */
+  value: RemoteObject | undefined;
 }
 
 interface FoundCaptures {
@@ -254,6 +277,22 @@ interface FoundCaptures {
   missing: string[];
   /** What the `probe` name refers to now, when it could be read. */
   probed: { value: unknown } | undefined;
+  /** Free names whose variable exists but is not initialized yet. */
+  uninitialized: string[];
+}
+
+/** Variables of a scope object; `value` is undefined if uninitialized. */
+function scopeVariables(
+  objectId: string,
+): { name: string; value: RemoteObject | undefined }[] {
+  const res = getInspector().post<{
+    result: { name: string; value?: RemoteObject }[];
+  }>('Runtime.getProperties', {
+    objectId,
+    ownProperties: true,
+    generatePreview: false,
+  });
+  return res.result.map((p) => ({ name: p.name, value: p.value }));
 }
 
 function findCaptures(
@@ -271,7 +310,7 @@ function findCaptures(
   const wanted = new Set(text.free);
   chain.forEach((scope, scopeIndex) => {
     if (scope.type === 'global' || found.size === wanted.size) return;
-    for (const v of inspector.ownProperties(scope.objectId)) {
+    for (const v of scopeVariables(scope.objectId)) {
       if (wanted.has(v.name) && !found.has(v.name)) {
         found.set(v.name, { scopeIndex, scope, value: v.value });
       }
@@ -281,6 +320,7 @@ function findCaptures(
   const imports = script.imports(root);
   const captures: Capture[] = [];
   const missing: string[] = [];
+  const uninitialized: string[] = [];
   const fixed: { capture: Capture & { from: 'fixed' }; remote: RemoteObject }[] = [];
   for (const name of text.free) {
     const hit = found.get(name);
@@ -288,6 +328,10 @@ function findCaptures(
       if (isBuiltinGlobal(name)) continue;
       if (name in globalThis) captures.push({ name, from: 'global' });
       else missing.push(name);
+      continue;
+    }
+    if (hit.value === undefined) {
+      uninitialized.push(name);
       continue;
     }
     const isTopLevel =
@@ -320,17 +364,17 @@ function findCaptures(
   }
   const probeHit = probe === undefined ? undefined : found.get(probe);
   const remotes = fixed.map((f) => f.remote);
-  if (probeHit) remotes.push(probeHit.value);
+  if (probeHit?.value) remotes.push(probeHit.value);
   const values = inspector.values(remotes);
   fixed.forEach((f, i) => {
     f.capture.value = values[i];
   });
   let probed: { value: unknown } | undefined;
-  if (probeHit) probed = { value: values[fixed.length] };
+  if (probeHit?.value) probed = { value: values[fixed.length] };
   else if (probe !== undefined && probe in globalThis) {
     probed = { value: (globalThis as Record<string, unknown>)[probe] };
   }
-  return { captures, missing, probed };
+  return { captures, missing, probed, uninitialized };
 }
 
 /**
