@@ -36,7 +36,9 @@ export function isReassignable(
     const kind = declarationsOf(scopeNode).get(name);
     if (kind === undefined) continue;
     if (kind === 'const' || kind === 'import') return false;
-    return writesIn(scopeNode).has(name);
+    const writes = writesIn(scopeNode);
+    if (kind === 'param' && writes.has(ARGUMENTS_WRITTEN)) return true;
+    return writes.has(name);
   }
   return true;
 }
@@ -144,7 +146,18 @@ function varNames(body: AnyNode): string[] {
   return out;
 }
 
-/** Every identifier name written anywhere below `node` (by name only). */
+/**
+ * Stands for a write through `arguments[i]`, which in sloppy mode also
+ * writes the parameter it aliases. Not an identifier, so never a name.
+ */
+const ARGUMENTS_WRITTEN = 'arguments[]';
+
+/**
+ * Every identifier name written anywhere below `node` (by name only). A
+ * `var` with an initializer counts: it assigns each time it runs (in a
+ * loop, or after a hoisted function was made), and so does a `var` in a
+ * for-in/of head.
+ */
 function writesIn(node: AnyNode): Set<string> {
   let names = writeCache.get(node);
   if (!names) {
@@ -152,13 +165,23 @@ function writesIn(node: AnyNode): Set<string> {
     const visit = (n: AnyNode): void => {
       if (n.type === 'AssignmentExpression') {
         for (const name of targetNames(n.left)) found.add(name);
-      } else if (n.type === 'UpdateExpression' && n.argument.type === 'Identifier') {
-        found.add(n.argument.name);
-      } else if (
-        (n.type === 'ForInStatement' || n.type === 'ForOfStatement') &&
-        n.left.type !== 'VariableDeclaration'
-      ) {
-        for (const name of targetNames(n.left)) found.add(name);
+        if (isArgumentsElement(n.left)) found.add(ARGUMENTS_WRITTEN);
+      } else if (n.type === 'UpdateExpression') {
+        if (n.argument.type === 'Identifier') found.add(n.argument.name);
+        if (isArgumentsElement(n.argument)) found.add(ARGUMENTS_WRITTEN);
+      } else if (n.type === 'ForInStatement' || n.type === 'ForOfStatement') {
+        const left = n.left;
+        if (left.type !== 'VariableDeclaration') {
+          for (const name of targetNames(left)) found.add(name);
+        } else if (left.kind === 'var') {
+          for (const d of left.declarations as AnyNode[]) {
+            for (const name of patternNames(d.id)) found.add(name);
+          }
+        }
+      } else if (n.type === 'VariableDeclaration' && n.kind === 'var') {
+        for (const d of n.declarations as AnyNode[]) {
+          if (d.init) for (const name of patternNames(d.id)) found.add(name);
+        }
       }
       for (const child of children(n)) visit(child);
     };
@@ -167,6 +190,15 @@ function writesIn(node: AnyNode): Set<string> {
     writeCache.set(node, names);
   }
   return names;
+}
+
+/** `arguments[i]` (or `arguments.x`) as a write target. */
+function isArgumentsElement(target: AnyNode): boolean {
+  return (
+    target.type === 'MemberExpression' &&
+    target.object.type === 'Identifier' &&
+    target.object.name === 'arguments'
+  );
 }
 
 function targetNames(pattern: AnyNode): string[] {
