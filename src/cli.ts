@@ -4,8 +4,18 @@
 // the benchmark machinery.
 
 import { InvalidOptionError, UnknownStoreError } from './queue/errors.js';
-import { SerializerOptionError } from './serialize/errors.js';
+import {
+  SerializerOptionError,
+  UnknownSerializerError,
+} from './serialize/errors.js';
+import { SigningKeyError } from './serialize/signing.js';
+import { StoreFileError, StoreLockedError } from './store/duckdb/errors.js';
 import { StoreLocationError } from './store/location.js';
+import {
+  PostgresConnectError,
+  PostgresDriverMissingError,
+  PostgresOptionError,
+} from './store/postgres/errors.js';
 
 type Command = {
   summary: string;
@@ -55,28 +65,55 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+// A flag, option or environment variable set wrong. The message names the
+// value and the fix, so it is shown alone and the exit code is 2, like any
+// other usage error.
+const USAGE_ERRORS: ErrorClass[] = [
+  InvalidOptionError,
+  UnknownStoreError,
+  SerializerOptionError,
+  UnknownSerializerError,
+  SigningKeyError,
+  PostgresOptionError,
+];
+
+// The database cannot be reached or opened where the arguments say. The
+// message says what to fix; a stack trace would only hide it.
+const SETUP_ERRORS: ErrorClass[] = [
+  StoreLocationError,
+  StoreFileError,
+  StoreLockedError,
+  PostgresConnectError,
+  PostgresDriverMissingError,
+];
+
+/** The one line shown for an error of a class above. */
+function oneLine(err: Error): string {
+  // The command takes its signing key only from the environment: say so,
+  // or the operator looks for a flag that does not exist.
+  const env = 'DUCKQUEUE_SIGNING_KEY';
+  if (err instanceof SigningKeyError && process.env[env]) {
+    return `duckqueue: ${env}: ${err.message}`;
+  }
+  return `duckqueue: ${err.message}`;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    // A bad flag value surfaces as an option error from the library: show
-    // its message (it names the flag's option and the allowed values) and
-    // exit 2 like any other usage error, without a stack trace.
-    if (
-      err instanceof InvalidOptionError ||
-      err instanceof UnknownStoreError ||
-      err instanceof SerializerOptionError
-    ) {
-      console.error(`duckqueue: ${err.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    // A path that cannot hold the database: the message says what to fix.
-    if (err instanceof StoreLocationError) {
-      console.error(`duckqueue: ${err.message}`);
-      process.exitCode = 1;
-      return;
+    for (const [classes, code] of [
+      [USAGE_ERRORS, 2],
+      [SETUP_ERRORS, 1],
+    ] as const) {
+      if (classes.some((c) => err instanceof c)) {
+        console.error(oneLine(err as Error));
+        process.exitCode = code;
+        return;
+      }
     }
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exitCode = 1;

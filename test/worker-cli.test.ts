@@ -6,8 +6,10 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckQueue } from '../src/index.js';
+import type { Logger } from '../src/queue/logger.js';
+import { UnservedQueueWatch } from '../src/worker/unserved-queues.js';
 import { double } from './fixtures/json-tasks.js';
-import { runChild, startChild } from './helpers/children.js';
+import { ROOT, runChild, startChild, waitFor } from './helpers/children.js';
 import { plantRow } from './helpers/plant-row.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 
@@ -20,10 +22,28 @@ beforeEach(() => {
 });
 afterAll(removeTempDirs);
 
-async function cli(args: string[]) {
-  const child = startChild(CLI, args);
+async function cli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+) {
+  const child = startChild(CLI, args, options);
   const code = await child.exited;
   return { code, out: child.stdout(), err: child.stderr() };
+}
+
+/** Keeps what a Logger is given, for checking what an operator would see. */
+function collectingLogger() {
+  const lines: { level: string; message: string; meta?: unknown }[] = [];
+  const at =
+    (level: string) => (message: string, meta?: Record<string, unknown>) =>
+      void lines.push({ level, message, meta });
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
+  return { logger, lines };
 }
 
 describe('duckqueue worker', () => {
@@ -90,7 +110,47 @@ describe('duckqueue worker', () => {
     expect(bad.err).toMatch(/--concurrency must be a number, got 'many'/);
     const unknown = await cli(['worker', db, '--concurency', '2']);
     expect(unknown.code, unknown.err).toBe(2);
-    expect(unknown.err).toMatch(/Unknown option '--concurency'/);
+    expect(unknown.err).toMatch(
+      /^duckqueue worker: unknown option --concurency \(did you mean --concurrency\?\)\nusage: duckqueue worker/,
+    );
+    expect(unknown.err).not.toMatch(/positional argument/);
+    const bare = await cli(['worker', db, '--queue']);
+    expect(bare.code, bare.err).toBe(2);
+    expect(bare.err).toMatch(/^duckqueue worker: option --queue needs a value\n/);
+  });
+
+  it('refuses a --queue weight that is not a whole number >= 1', async () => {
+    for (const spec of ['mail:x', 'mail:0', 'mail:1.5', 'mail:']) {
+      const run = await cli([
+        'worker',
+        db,
+        '--queue',
+        spec,
+        '--create',
+        '--until-empty',
+      ]);
+      expect(run.code, run.err).toBe(2);
+      expect(run.err).toContain(`--queue ${spec}: the weight after the last ':'`);
+    }
+    // A name with ':' in it is served when its weight is given.
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    const id = await q.enqueue(double, { args: [4], queue: 'mail:x' });
+    await q.close();
+    const run = await cli([
+      'worker',
+      db,
+      '--serialization',
+      'json',
+      '--import',
+      './test/fixtures/json-tasks.ts',
+      '--queue',
+      'mail:x:1',
+      '--until-empty',
+    ]);
+    expect(run.code, run.err).toBe(0);
+    const check = await DuckQueue.open(db, { serialization: 'json' });
+    expect(await check.result(id)).toBe(8);
+    await check.close();
   });
 
   it('turns a bad option value into a usage error, not a stack trace', async () => {
@@ -98,6 +158,84 @@ describe('duckqueue worker', () => {
     expect(run.code, run.err).toBe(2);
     expect(run.err).toMatch(/^duckqueue: concurrency: must be a number from 1/m);
     expect(run.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports a bad serializer or signing key in one line, creating nothing', async () => {
+    const typo = await cli(['worker', db, '--serialization', 'pickel', '--create']);
+    expect(typo.code, typo.err).toBe(2);
+    expect(typo.err).toMatch(/^duckqueue: unknown serializer 'pickel'; registered: .*'pickle'/);
+    expect(typo.err.trim().split('\n')).toHaveLength(1);
+    const short = await cli(['worker', db, '--create'], {
+      env: { DUCKQUEUE_SIGNING_KEY: 'too-short' },
+    });
+    expect(short.code, short.err).toBe(2);
+    expect(short.err).toMatch(
+      /^duckqueue: DUCKQUEUE_SIGNING_KEY: signing key has 9 bytes; use at least 16/,
+    );
+    expect(short.err.trim().split('\n')).toHaveLength(1);
+    // Flags are checked before the database is looked at or created.
+    expect(existsSync(db)).toBe(false);
+    const wrongStore = await cli(['stats', db, '--store', 'postgres']);
+    expect(wrongStore.code, wrongStore.err).toBe(2);
+    expect(wrongStore.err).toMatch(/^duckqueue: postgres store option 'connectionString'/);
+    expect(wrongStore.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('warns while running about jobs in queues it does not serve', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    await q.enqueue(double, { args: [3], queue: 'mail' });
+    await q.close();
+    // No --until-empty: a long-running worker must say so too.
+    const worker = startChild(CLI, [
+      'worker',
+      db,
+      '--serialization',
+      'json',
+      '--queue',
+      'high',
+      '--poll-ms',
+      '20',
+    ]);
+    const warning =
+      /WARN \[worker\] jobs are waiting in a queue this worker does not serve queue=mail pending=1 delayed=0 fix="add --queue mail /;
+    try {
+      await waitFor('the unserved-queue warning', () =>
+        warning.test(worker.stderr()),
+      );
+    } finally {
+      worker.proc.kill('SIGTERM');
+    }
+    expect(await worker.exited, worker.stderr()).toBe(0);
+    const warnings = worker.stderr().split('\n').filter((l) => warning.test(l));
+    expect(warnings).toHaveLength(1);
+    const check = await DuckQueue.open(db, { serialization: 'json' });
+    expect((await check.stats('mail')).pending).toBe(1);
+    await check.close();
+  });
+
+  it('runs jobs from another working directory with --root', async () => {
+    const { ids } = JSON.parse(
+      await runChild(JOB_CHILD, ['enqueue', db, 'add', '[2, 40]']),
+    ) as { ids: string[] };
+    const elsewhere = tempDir();
+    const run = await cli(['worker', db, '--root', ROOT, '--until-empty'], {
+      cwd: elsewhere,
+    });
+    expect(run.code, run.err).toBe(0);
+    const q = await DuckQueue.open(db);
+    expect(await q.result(ids[0]!)).toBe(42);
+    // Without --root the same worker looks for the module under its cwd.
+    const { ids: more } = JSON.parse(
+      await runChild(JOB_CHILD, ['enqueue', db, 'add', '[1, 1]']),
+    ) as { ids: string[] };
+    const lost = await cli(['worker', db, '--until-empty'], { cwd: elsewhere });
+    expect(lost.code, lost.err).toBe(0);
+    const job = await q.getJob(more[0]!);
+    expect(job.lastError?.message).toMatch(/cannot import module/);
+    await q.close();
+    const missing = await cli(['worker', db, '--root', join(elsewhere, 'nope')]);
+    expect(missing.code, missing.err).toBe(2);
+    expect(missing.err).toMatch(/--root .*nope: no such directory/);
   });
 
   it('refuses a database that does not exist, creating nothing', async () => {
@@ -184,6 +322,49 @@ describe('duckqueue worker', () => {
   });
 });
 
+describe('unserved-queue warnings', () => {
+  it('warns once per queue with waiting jobs, again only after repeatMs', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    await q.enqueue(double, { args: [1], queue: 'mail' });
+    await q.enqueue(double, { args: [1], queue: 'bulk', delayMs: 60_000 });
+    await q.enqueue(double, { args: [1], queue: 'high' });
+    await q.enqueue(double, { args: [1], queue: 'old' });
+    await q.ack((await q.claim({ queue: 'old', workerId: 'w' }))!, 2);
+    let now = 1_000_000;
+    const { logger, lines } = collectingLogger();
+    const watch = new UnservedQueueWatch(q, {
+      served: ['high'],
+      logger,
+      repeatMs: 300_000,
+      minCheckMs: 30_000,
+      clock: () => now,
+    });
+    const warned = () =>
+      lines
+        .filter((l) => l.level === 'warn')
+        .map((l) => (l.meta as { queue: string }).queue);
+    await watch.check();
+    // Served queues and queues with only finished jobs stay quiet.
+    expect(warned().sort()).toEqual(['bulk', 'mail']);
+    expect(lines[0]!.meta).toMatchObject({ fix: expect.stringMatching(/--queue/) });
+    // Idle again soon after: the check itself is skipped...
+    now += 1_000;
+    await q.enqueue(double, { args: [1], queue: 'late' });
+    await watch.check();
+    expect(warned()).toHaveLength(2);
+    // ...and a forced one reports only the queue not warned about yet.
+    await watch.check({ force: true });
+    expect(warned().slice(2)).toEqual(['late']);
+    now += 60_000;
+    await watch.check();
+    expect(warned()).toHaveLength(3);
+    now += 300_000;
+    await watch.check();
+    expect(warned().slice(3).sort()).toEqual(['bulk', 'late', 'mail']);
+    await q.close();
+  });
+});
+
 describe('duckqueue stats', () => {
   it('shows counts for one queue, and refuses a missing file', async () => {
     const q = await DuckQueue.open(db, { serialization: 'json' });
@@ -216,5 +397,53 @@ describe('duckqueue stats', () => {
     // Wrapped across lines and cells; compare without the table's drawing.
     const text = run.out.replace(/[│┌┐└┘├┤┬┴┼─\s]/g, '');
     expect(text).toContain(`Error:${message}`.replace(/\s/g, ''));
+  });
+
+  it('wraps failure messages between words, splitting only overlong words', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    await q.enqueue(double, { args: [1] });
+    const job = await q.claim({ workerId: 'w' });
+    const path = '/srv/app/' + 'nested/'.repeat(12) + 'mail-templates.js';
+    const message =
+      'the template renderer could not find its configuration because ' +
+      `the deployment skipped ${path} entirely; redeploy, then retry`;
+    await q.fail(job!, new Error(message));
+    await q.close();
+    const run = await cli(['stats', db]);
+    expect(run.code, run.err).toBe(0);
+    const cells = run.out
+      .split('\n')
+      .map((line) => line.split('│')[6]?.trim())
+      .filter((cell): cell is string => cell !== undefined && cell !== '');
+    const column = cells.slice(cells.indexOf('error') + 1).join('\n');
+    // Every ordinary word sits whole on one line...
+    for (const word of message.split(' ').filter((w) => w !== path)) {
+      expect(column.split(/\s+/)).toContain(word);
+    }
+    // ...and the path, wider than the column, is split but kept whole.
+    expect(column.replace(/\s/g, '')).toContain(path);
+  });
+
+  it('says when a --queue has no jobs and lists the queues that do', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    await q.enqueue(double, { args: [1], queue: 'mail' });
+    await q.enqueue(double, { args: [1], queue: 'bulk' });
+    await q.close();
+    const run = await cli(['stats', db, '--queue', 'mial', '--json']);
+    expect(run.code, run.err).toBe(0);
+    expect(JSON.parse(run.out).queues.mial.pending).toBe(0);
+    expect(run.err).toMatch(
+      /no job is stored in queue 'mial' .*Queues with jobs: bulk, mail/,
+    );
+    const known = await cli(['stats', db, '--queue', 'mail']);
+    expect(known.err).toBe('');
+  });
+
+  it('names an unknown flag and the one it resembles', async () => {
+    const run = await cli(['stats', db, '--queues', 'mail']);
+    expect(run.code, run.err).toBe(2);
+    expect(run.err).toMatch(
+      /^duckqueue stats: unknown option --queues \(did you mean --queue\?\)\nusage: duckqueue stats/,
+    );
   });
 });

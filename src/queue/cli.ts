@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
+import { explainArgsError } from '../cli-args.js';
 import { openStore } from '../store/index.js';
 import { JOB_STATUSES, type JobRow, type StatusCounts } from '../store/types.js';
 import { checkQueueName } from './options.js';
@@ -16,22 +17,21 @@ const USAGE = `usage: duckqueue stats <db> [options]
   --failures n     also list the n most recent failed/dead jobs (default 5)
   --json           print JSON instead of a table`;
 
+const OPTIONS = {
+  queue: { type: 'string' },
+  store: { type: 'string' },
+  failures: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        queue: { type: 'string' },
-        store: { type: 'string' },
-        failures: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (err) {
-    console.error(`duckqueue stats: ${(err as Error).message}\n${USAGE}`);
+    const problem = explainArgsError(err, argv, OPTIONS);
+    console.error(`duckqueue stats: ${problem}\n${USAGE}`);
     return 2;
   }
   const { values: v, positionals } = parsed;
@@ -57,7 +57,18 @@ export async function run(argv: string[]): Promise<number> {
   const store = await openStore(storeName, positionals[0]!);
   try {
     const now = Date.now();
-    const names = v.queue !== undefined ? [v.queue] : await store.queues();
+    const known = await store.queues();
+    if (v.queue !== undefined && !known.includes(v.queue)) {
+      // Zeros alone read as "all done"; a misspelt name is likelier.
+      console.error(
+        `duckqueue stats: no job is stored in queue '${v.queue}' ` +
+          '(none was enqueued there, or all were purged). ' +
+          (known.length > 0
+            ? `Queues with jobs: ${known.join(', ')}`
+            : 'This database holds no jobs at all.'),
+      );
+    }
+    const names = v.queue !== undefined ? [v.queue] : known;
     const rows: { queue: string; counts: StatusCounts }[] = [];
     for (const queue of names) {
       rows.push({ queue, counts: await store.stats(queue, now) });
@@ -109,13 +120,12 @@ export async function run(argv: string[]): Promise<number> {
       const t = new Table({
         head: ['id', 'queue', 'status', 'fn', 'attempts', 'error'],
         colWidths: [null, null, null, null, null, ERROR_COLUMN_WIDTH],
-        wordWrap: true,
-        wrapOnWordBoundary: false,
         style: tableStyle(),
       });
       for (const j of recent) {
         const e = j.lastError ? `${j.lastError.name}: ${j.lastError.message}` : '';
-        t.push([j.id, j.queue, j.status, j.fnName, j.attempts, shorten(e)]);
+        const text = wrapWords(shorten(e), ERROR_COLUMN_WIDTH - 2);
+        t.push([j.id, j.queue, j.status, j.fnName, j.attempts, text]);
       }
       console.log(t.toString());
     }
@@ -133,6 +143,32 @@ function shorten(text: string): string {
   return text.length <= ERROR_MAX_CHARS
     ? text
     : `${text.slice(0, ERROR_MAX_CHARS - 1)}… (--json for all)`;
+}
+
+/**
+ * Lines of at most `width` characters, broken between words. cli-table3
+ * breaks either mid-word or, on word boundaries, cuts a word longer than
+ * the column (a long path) with '…'; here only such a word is split.
+ */
+function wrapWords(text: string, width: number): string {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (let word of paragraph.split(/[ \t]+/).filter(Boolean)) {
+      if (line && line.length + 1 + word.length <= width) {
+        line += ` ${word}`;
+        continue;
+      }
+      if (line) lines.push(line);
+      while (word.length > width) {
+        lines.push(word.slice(0, width));
+        word = word.slice(width);
+      }
+      line = word;
+    }
+    lines.push(line);
+  }
+  return lines.join('\n');
 }
 
 // Colours only for a terminal; piped output stays plain text.

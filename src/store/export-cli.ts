@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { explainArgsError } from '../cli-args.js';
 import {
   EXPORT_FORMATS,
   ExportError,
@@ -119,7 +120,8 @@ function parse(argv: string[]) {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   } catch (err) {
     const names = Object.keys(OPTIONS).map((n) => `--${n}`).join(', ');
-    throw new ExportError(`${(err as Error).message}. Options: ${names}`);
+    const problem = explainArgsError(err, argv, OPTIONS);
+    throw new ExportError(`${problem}. Options: ${names}`);
   }
   const { values, positionals } = parsed;
   if (values.help) return null;

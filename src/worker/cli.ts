@@ -2,15 +2,23 @@
 // queues are empty with --until-empty), logging each start, failure and
 // stop for an operator.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { explainArgsError } from '../cli-args.js';
 import { DuckQueue } from '../queue/queue.js';
 import { consoleLogger, type LogLevel } from '../queue/logger.js';
+import { checkQueueName, resolveQueueOptions } from '../queue/options.js';
+import { createSerializer } from '../serialize/index.js';
 import type { PolicyOptions } from '../serialize/policy.js';
+import type { SerializationName } from '../serialize/types.js';
 import type { IsolationMode } from './isolation/options.js';
 import { resolveWorkerOptions, type WorkerOptions } from './options.js';
+import {
+  UNSERVED_MIN_CHECK_MS,
+  UnservedQueueWatch,
+} from './unserved-queues.js';
 import { Worker } from './worker.js';
 
 const USAGE = `usage: duckqueue worker <db> [options]
@@ -20,6 +28,8 @@ const USAGE = `usage: duckqueue worker <db> [options]
   --concurrency n        jobs run at once (default 1)
   --poll-ms n            wait between polls when idle (default 200)
   --serialization s      auto | v8 | json | source (default auto)
+  --root dir             directory job modules are found relative to; give
+                         the producer's root (default: working directory)
   --store s              sqlite | duckdb | postgres (default sqlite)
   --grace-ms n           on SIGTERM, time running jobs get to finish
                          (default 10000); a second signal stops at once
@@ -38,36 +48,39 @@ const USAGE = `usage: duckqueue worker <db> [options]
   --until-empty          exit when no job is pending or running
   --log-level l          debug | info | warn | error (default info)
 
+Jobs waiting in a queue the worker does not serve are reported with a
+warning when it is idle, at most every few minutes per queue.
+
 The signing key, if any, comes from the DUCKQUEUE_SIGNING_KEY environment
 variable; with it set, unsigned or altered jobs fail instead of running.`;
+
+const OPTIONS = {
+  queue: { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  'poll-ms': { type: 'string' },
+  serialization: { type: 'string' },
+  root: { type: 'string' },
+  store: { type: 'string' },
+  'grace-ms': { type: 'string' },
+  'visibility-ms': { type: 'string' },
+  import: { type: 'string', multiple: true },
+  isolation: { type: 'string' },
+  'memory-limit-mb': { type: 'string' },
+  'allow-module': { type: 'string', multiple: true },
+  strict: { type: 'boolean' },
+  create: { type: 'boolean' },
+  'until-empty': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        queue: { type: 'string', multiple: true },
-        concurrency: { type: 'string' },
-        'poll-ms': { type: 'string' },
-        serialization: { type: 'string' },
-        store: { type: 'string' },
-        'grace-ms': { type: 'string' },
-        'visibility-ms': { type: 'string' },
-        import: { type: 'string', multiple: true },
-        isolation: { type: 'string' },
-        'memory-limit-mb': { type: 'string' },
-        'allow-module': { type: 'string', multiple: true },
-        strict: { type: 'boolean' },
-        create: { type: 'boolean' },
-        'until-empty': { type: 'boolean' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (err) {
-    console.error(`duckqueue worker: ${(err as Error).message}\n${USAGE}`);
+    const problem = explainArgsError(err, argv, OPTIONS);
+    console.error(`duckqueue worker: ${problem}\n${USAGE}`);
     return 2;
   }
   const { values: v, positionals } = parsed;
@@ -105,9 +118,29 @@ export async function run(argv: string[]): Promise<number> {
   }
   let queues: Record<string, number> | undefined;
   for (const spec of v.queue ?? []) {
-    const m = /^(.+?)(?::(\d+))?$/.exec(spec)!;
+    const parsedQueue = parseQueueFlag(spec);
+    if (typeof parsedQueue === 'string') {
+      console.error(`duckqueue worker: ${parsedQueue}`);
+      return 2;
+    }
+    const [name, weight] = parsedQueue;
     queues ??= {};
-    queues[m[1]!] = m[2] === undefined ? 1 : Number(m[2]);
+    if (name in queues) {
+      console.error(`duckqueue worker: --queue ${name} is given twice`);
+      return 2;
+    }
+    queues[name] = weight;
+  }
+  let root: string | undefined;
+  if (v.root !== undefined) {
+    root = resolve(v.root);
+    if (!existsSync(root) || !statSync(root).isDirectory()) {
+      console.error(
+        `duckqueue worker: --root ${v.root}: no such directory. Give the ` +
+          'directory the producer ran from (its root option).',
+      );
+      return 2;
+    }
   }
 
   await registerTypeScriptLoader(log);
@@ -142,9 +175,24 @@ export async function run(argv: string[]): Promise<number> {
     logger: log,
     visibilityTimeoutMs: numbers['visibility-ms'] ?? 30_000,
   });
+  const policy: PolicyOptions = {};
+  if (v['allow-module']) policy.allowModules = v['allow-module'];
+  if (v.strict) policy.strict = true;
+  const store = v.store ?? 'sqlite';
+  const queueOptions = {
+    serialization: (v.serialization ?? 'auto') as SerializationName,
+    store,
+    visibilityTimeoutMs: numbers['visibility-ms'],
+    logger: log,
+    ...(root !== undefined ? { serializerOptions: { root } } : {}),
+    ...(Object.keys(policy).length > 0 ? { policy } : {}),
+  };
+  // The serializer name, --root, the policy flags and the signing key in
+  // the environment are checked the same way: by building a serializer.
+  const resolved = resolveQueueOptions(queueOptions);
+  createSerializer(queueOptions.serialization, resolved.serializerOptions);
 
   const db = positionals[0]!;
-  const store = v.store ?? 'sqlite';
   if (store !== 'postgres' && !v.create && !existsSync(db)) {
     console.error(
       `duckqueue worker: no database at ${db}. Check the path (a worker ` +
@@ -153,16 +201,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  const policy: PolicyOptions = {};
-  if (v['allow-module']) policy.allowModules = v['allow-module'];
-  if (v.strict) policy.strict = true;
-  const q = await DuckQueue.open(db, {
-    serialization: v.serialization ?? 'auto',
-    store,
-    visibilityTimeoutMs: numbers['visibility-ms'],
-    logger: log,
-    ...(Object.keys(policy).length > 0 ? { policy } : {}),
-  });
+  const q = await DuckQueue.open(db, queueOptions);
   q.on('recovered', (r) =>
     log.warn('took back jobs whose worker stopped reporting', {
       requeued: r.requeued,
@@ -176,9 +215,23 @@ export async function run(argv: string[]): Promise<number> {
     store: q.store.name,
     serialization: q.serializer.name,
   });
+  const watch = new UnservedQueueWatch(q, {
+    served: worker.options.weights.keys(),
+    logger: log,
+  });
+  worker.on('idle', () => void watch.check());
+  // 'idle' comes once per idle spell: a worker idle since it started would
+  // never look again, so look now and then while nothing runs.
+  const recheck = setInterval(() => {
+    if (worker.runningCount === 0) void watch.check();
+  }, UNSERVED_MIN_CHECK_MS);
+  recheck.unref();
   const untilEmpty = v['until-empty'] === true;
   const summary = await worker.run({ untilEmpty });
-  if (untilEmpty) await warnAboutUnservedQueues(q, queues ?? { default: 1 }, log);
+  clearInterval(recheck);
+  // Leaving: one last look (queues warned about lately stay quiet), and
+  // the store stays open until it is done.
+  await watch.check({ force: untilEmpty });
   await q.close();
   if (summary.released > 0) {
     // A released job may still be running (a hung promise); do not let it
@@ -188,23 +241,26 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** After --until-empty: jobs still waiting in queues this worker skipped. */
-async function warnAboutUnservedQueues(
-  q: DuckQueue,
-  served: Record<string, number>,
-  log: ReturnType<typeof consoleLogger>,
-): Promise<void> {
-  for (const name of await q.queues()) {
-    if (name in served) continue;
-    const { pending, delayed } = await q.stats(name);
-    if (pending + delayed === 0) continue;
-    log.warn('jobs are waiting in a queue this worker does not serve', {
-      queue: name,
-      pending,
-      delayed,
-      fix: `add --queue ${name} to run them`,
-    });
+/**
+ * `--queue name[:weight]` as [name, weight], or what is wrong with it. The
+ * weight follows the last ':', so a name that has ':' in it needs one.
+ */
+function parseQueueFlag(spec: string): [string, number] | string {
+  const colon = spec.lastIndexOf(':');
+  if (colon < 0) return [checkQueueName(`--queue ${spec}`, spec), 1];
+  const name = spec.slice(0, colon);
+  const weight = spec.slice(colon + 1);
+  if (!/^[1-9][0-9]{0,8}$/.test(weight)) {
+    const problem =
+      `--queue ${spec}: the weight after the last ':' must be a whole ` +
+      `number from 1 to 999999999, got '${weight}' (e.g. --queue ` +
+      `${name || 'mail'}:3)`;
+    return /^[0-9]+$/.test(weight)
+      ? problem
+      : `${problem}. A queue whose name contains ':' takes a weight ` +
+          `too: --queue ${spec}:1`;
   }
+  return [checkQueueName(`--queue ${spec}`, name), Number(weight)];
 }
 
 /** Lets --import and by-reference jobs load .ts modules when tsx is present. */

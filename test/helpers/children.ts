@@ -3,7 +3,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,10 +19,23 @@ export interface Child {
   send(line: string): void;
 }
 
-/** Start `node --import tsx <script> ...args` in the project root. */
-export function startChild(script: string, args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: ROOT,
+/**
+ * Start `node --import tsx <script> ...args` in the project root, or in
+ * `cwd` (the script path stays relative to the project root), with `env`
+ * added to this process's environment.
+ */
+export function startChild(
+  script: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Child {
+  // Outside the project root neither tsx nor the script resolve by name.
+  const node = options.cwd
+    ? ['--import', pathToFileURL(tsxLoader()).href, join(ROOT, script)]
+    : ['--import', 'tsx', script];
+  const proc = spawn(process.execPath, [...node, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
@@ -37,6 +52,10 @@ export function startChild(script: string, args: string[]): Child {
     exited,
     send: (line) => proc.stdin!.write(line + '\n'),
   };
+}
+
+function tsxLoader(): string {
+  return createRequire(join(ROOT, 'package.json')).resolve('tsx');
 }
 
 /** Run a child to completion; throws with its output if it fails. */
