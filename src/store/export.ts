@@ -9,6 +9,8 @@
 // Times become TIMESTAMP columns (UTC); payload and result are exported as
 // byte counts, and as BLOB columns only when asked (`blobs: true`), since
 // they hold serialized functions and values no analysis tool can read.
+// A cell holding a value duckqueue never writes (a row changed behind its
+// back) is exported as NULL and named in that row's row_note column.
 //
 // Caveat: pages are read one after another, not in one snapshot. Export a
 // quiet queue for an exact copy; with workers running, jobs that finish
@@ -48,6 +50,11 @@ export interface ExportSummary {
   rows: number;
   /** Rows per status. */
   byStatus: Partial<Record<JobStatus, number>>;
+  /**
+   * Rows holding values duckqueue never writes; their odd cells are NULL
+   * and their row_note column says which and why.
+   */
+  rowsWithNotes: number;
 }
 
 export class ExportError extends Error {
@@ -59,6 +66,13 @@ export class ExportError extends Error {
 }
 
 const DEFAULT_PAGE_SIZE = 5000;
+const INT32_MAX = 2 ** 31 - 1;
+/**
+ * Times past this many ms from 1970 (about 275,000 years, the range of a
+ * JavaScript Date) are not exported as TIMESTAMPs; DuckDB's own range is
+ * barely wider, and epoch_ms() fails the whole COPY past it.
+ */
+const MAX_EXPORT_TIME = 8.64e15;
 
 // Staging table, in appender order. Times stay epoch ms here and become
 // TIMESTAMPs in the COPY query.
@@ -69,7 +83,7 @@ const STAGING = `CREATE TABLE staged (
   run_at BIGINT, claimed_at BIGINT, finished_at BIGINT,
   claimed_by VARCHAR, payload_bytes BIGINT, result_bytes BIGINT,
   error_name VARCHAR, error_message VARCHAR, error_stack VARCHAR,
-  payload BLOB, result BLOB)`;
+  payload BLOB, result BLOB, row_note VARCHAR)`;
 
 function selectList(blobs: boolean): string {
   const columns = [
@@ -97,6 +111,9 @@ function selectList(blobs: boolean): string {
     'error_stack',
   ];
   if (blobs) columns.push('payload', 'result');
+  // NULL, or which cells of a row planted behind duckqueue's back were
+  // exported as NULL.
+  columns.push('row_note');
   return columns.join(', ');
 }
 
@@ -166,6 +183,10 @@ export async function exportJobs(
       byStatus[status as JobStatus] = Number(n);
       rows += Number(n);
     }
+    const noted = await connection.runAndReadAll(
+      'SELECT COUNT(*) FROM exported WHERE row_note IS NOT NULL',
+    );
+    const rowsWithNotes = Number(noted.getRows()[0]?.[0] ?? 0);
     const copyOptions =
       format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
     await connection.run(
@@ -174,7 +195,7 @@ export async function exportJobs(
         TO '${sqlString(partial)}' (${copyOptions})`,
     );
     renameSync(partial, options.out);
-    return { out: options.out, format, rows, byStatus };
+    return { out: options.out, format, rows, byStatus, rowsWithNotes };
   } finally {
     if (existsSync(partial)) rmSync(partial, { force: true });
     connection.closeSync();
@@ -219,41 +240,123 @@ async function stageStatus(
   }
 }
 
-function appendJob(a: DuckDBAppender, j: JobRow, blobs: boolean): void {
-  a.appendVarchar(j.id);
-  a.appendVarchar(j.queue);
-  a.appendVarchar(j.status);
-  a.appendVarchar(j.format);
-  a.appendVarchar(j.fnName);
-  a.appendInteger(j.priority);
-  a.appendInteger(j.attempts);
-  a.appendInteger(j.maxAttempts);
-  appendTime(a, j.timeoutMs);
-  appendTime(a, j.createdAt);
-  appendTime(a, j.runAt);
-  appendTime(a, j.claimedAt);
-  appendTime(a, j.finishedAt);
-  appendText(a, j.claimedBy);
-  a.appendBigInt(BigInt(j.payload.byteLength));
-  appendTime(a, j.result ? j.result.byteLength : null);
-  appendText(a, j.lastError?.name ?? null);
-  appendText(a, j.lastError?.message ?? null);
-  appendText(a, j.lastError?.stack ?? null);
-  if (blobs) a.appendBlob(j.payload);
+/**
+ * Append one job. A row is written by whoever can write the database, so
+ * any cell may hold a value duckqueue never writes (text in priority, a
+ * time past year 275760, bytes in fn_name). Such a cell is exported as
+ * NULL and named in the row's row_note, so one odd row neither aborts the
+ * export nor passes unnoticed. Every cell is checked before the first is
+ * appended: a failed append would leave the appender mid-row. Returns
+ * true when the row has a note.
+ */
+function appendJob(a: DuckDBAppender, j: JobRow, blobs: boolean): boolean {
+  const notes: string[] = [];
+  const text = (field: string, v: unknown, nullable = true) => {
+    if (typeof v === 'string') return v;
+    if (v === null && nullable) return null;
+    if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+    notes.push(`${field} holds ${shown(v)}`);
+    return null;
+  };
+  const whole = (field: string, v: unknown): number | null => {
+    if (Number.isInteger(v) && Math.abs(v as number) <= INT32_MAX) {
+      return v as number;
+    }
+    notes.push(`${field} holds ${shown(v)}, not a 32-bit integer`);
+    return null;
+  };
+  // Times become TIMESTAMPs; a duration (timeout_ms) only a BIGINT.
+  const time = (field: string, v: unknown, duration = false) => {
+    const limit = duration ? Number.MAX_SAFE_INTEGER : MAX_EXPORT_TIME;
+    if (v === null) return null;
+    if (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= limit) {
+      return BigInt(Math.trunc(v));
+    }
+    const what = duration ? 'whole ms' : 'a time';
+    notes.push(`${field} holds ${shown(v)}, not ${what}`);
+    return null;
+  };
+  const bytes = (field: string, v: unknown, nullable: boolean) => {
+    if (v instanceof Uint8Array) return v;
+    if (v === null && nullable) return null;
+    notes.push(`${field} holds ${shown(v)}, not bytes`);
+    return null;
+  };
+  const error = j.lastError as Partial<Record<string, unknown>> | null;
+  const payload = bytes('payload', j.payload, false);
+  const result = bytes('result', j.result, true);
+  const cells = {
+    id: text('id', j.id, false) ?? '',
+    queue: text('queue', j.queue),
+    status: text('status', j.status),
+    format: text('format', j.format),
+    fnName: text('fn_name', j.fnName),
+    priority: whole('priority', j.priority),
+    attempts: whole('attempts', j.attempts),
+    maxAttempts: whole('max_attempts', j.maxAttempts),
+    timeoutMs: time('timeout_ms', j.timeoutMs, true),
+    createdAt: time('created_at', j.createdAt),
+    runAt: time('run_at', j.runAt),
+    claimedAt: time('claimed_at', j.claimedAt),
+    finishedAt: time('finished_at', j.finishedAt),
+    claimedBy: text('claimed_by', j.claimedBy),
+    errorName: text('error_name', error?.name ?? null),
+    errorMessage: text('error_message', error?.message ?? null),
+    errorStack: text('error_stack', error?.stack ?? null),
+  };
+  appendNullable(a, cells.id, 'varchar');
+  appendNullable(a, cells.queue, 'varchar');
+  appendNullable(a, cells.status, 'varchar');
+  appendNullable(a, cells.format, 'varchar');
+  appendNullable(a, cells.fnName, 'varchar');
+  appendNullable(a, cells.priority, 'integer');
+  appendNullable(a, cells.attempts, 'integer');
+  appendNullable(a, cells.maxAttempts, 'integer');
+  appendNullable(a, cells.timeoutMs, 'bigint');
+  appendNullable(a, cells.createdAt, 'bigint');
+  appendNullable(a, cells.runAt, 'bigint');
+  appendNullable(a, cells.claimedAt, 'bigint');
+  appendNullable(a, cells.finishedAt, 'bigint');
+  appendNullable(a, cells.claimedBy, 'varchar');
+  appendNullable(a, payload && BigInt(payload.byteLength), 'bigint');
+  appendNullable(a, result && BigInt(result.byteLength), 'bigint');
+  appendNullable(a, cells.errorName, 'varchar');
+  appendNullable(a, cells.errorMessage, 'varchar');
+  appendNullable(a, cells.errorStack, 'varchar');
+  if (blobs && payload) a.appendBlob(payload);
   else a.appendNull();
-  if (blobs && j.result) a.appendBlob(j.result);
+  if (blobs && result) a.appendBlob(result);
   else a.appendNull();
+  const note =
+    notes.length === 0
+      ? null
+      : `not written by duckqueue: ${notes.join('; ')}; exported as NULL`;
+  appendNullable(a, note, 'varchar');
   a.endRow();
+  return note !== null;
 }
 
-function appendTime(a: DuckDBAppender, v: number | null): void {
+function appendNullable(
+  a: DuckDBAppender,
+  v: string | number | bigint | null,
+  type: 'varchar' | 'integer' | 'bigint',
+): void {
   if (v === null) a.appendNull();
-  else a.appendBigInt(BigInt(Math.trunc(v)));
+  else if (type === 'varchar') a.appendVarchar(v as string);
+  else if (type === 'integer') a.appendInteger(v as number);
+  else a.appendBigInt(v as bigint);
 }
 
-function appendText(a: DuckDBAppender, v: string | null): void {
-  if (v === null) a.appendNull();
-  else a.appendVarchar(v);
+/** A planted value for a note: short, and never the bytes themselves. */
+function shown(v: unknown): string {
+  if (v instanceof Uint8Array) return `${v.byteLength} bytes`;
+  if (typeof v === 'string') {
+    const cut = v.length > 40 ? `${v.slice(0, 40)}...` : v;
+    return JSON.stringify(cut);
+  }
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return typeof v;
 }
 
 function sqlString(s: string): string {
