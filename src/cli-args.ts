@@ -40,7 +40,8 @@ export function explainArgsError(
       : undefined;
     if (!config) {
       const near = closestFlag(token.name, Object.keys(options));
-      return `unknown option ${flag}` + (near ? ` (did you mean --${near}?)` : '');
+      const hint = near ? ` (did you mean --${near}?)` : '';
+      return `unknown option ${flag}${hint}`;
     }
     if (config.type === 'boolean' && token.value !== undefined) {
       return `option ${flag} takes no value, got '${token.value}'`;

@@ -196,8 +196,10 @@ describe('duckqueue worker', () => {
       '--poll-ms',
       '20',
     ]);
-    const warning =
-      /WARN \[worker\] jobs are waiting in a queue this worker does not serve queue=mail pending=1 delayed=0 fix="add --queue mail /;
+    const warning = new RegExp(
+      'WARN \\[worker\\] jobs are waiting in a queue this worker does not ' +
+        'serve queue=mail pending=1 delayed=0 fix="add --queue mail ',
+    );
     try {
       await waitFor('the unserved-queue warning', () =>
         warning.test(worker.stderr()),

@@ -28,7 +28,11 @@ const OPTIONS = {
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: OPTIONS,
+    });
   } catch (err) {
     const problem = explainArgsError(err, argv, OPTIONS);
     console.error(`duckqueue stats: ${problem}\n${USAGE}`);

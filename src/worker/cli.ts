@@ -77,7 +77,11 @@ const OPTIONS = {
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: OPTIONS,
+    });
   } catch (err) {
     const problem = explainArgsError(err, argv, OPTIONS);
     console.error(`duckqueue worker: ${problem}\n${USAGE}`);

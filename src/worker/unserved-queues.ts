@@ -20,6 +20,7 @@ export interface UnservedQueueWatchOptions {
 
 export const UNSERVED_REPEAT_MS = 5 * 60_000;
 export const UNSERVED_MIN_CHECK_MS = 30_000;
+const UNSERVED_MESSAGE = 'jobs are waiting in a queue this worker does not serve';
 
 export class UnservedQueueWatch {
   private readonly served: ReadonlySet<string>;
@@ -68,7 +69,7 @@ export class UnservedQueueWatch {
         const last = this.warnedAt.get(name);
         if (last !== undefined && now - last < this.repeatMs) continue;
         this.warnedAt.set(name, now);
-        this.log.warn('jobs are waiting in a queue this worker does not serve', {
+        this.log.warn(UNSERVED_MESSAGE, {
           queue: name,
           pending,
           delayed,
