@@ -120,7 +120,7 @@ describe('duckqueue worker', () => {
   });
 
   it('refuses a --queue weight that is not a whole number >= 1', async () => {
-    for (const spec of ['mail:x', 'mail:0', 'mail:1.5', 'mail:']) {
+    for (const spec of ['mail:x', 'mail:0', 'mail:1.5', 'mail:', 'mail:1001']) {
       const run = await cli([
         'worker',
         db,

@@ -14,7 +14,11 @@ import { createSerializer } from '../serialize/index.js';
 import type { PolicyOptions } from '../serialize/policy.js';
 import type { SerializationName } from '../serialize/types.js';
 import type { IsolationMode } from './isolation/options.js';
-import { resolveWorkerOptions, type WorkerOptions } from './options.js';
+import {
+  MAX_QUEUE_WEIGHT,
+  resolveWorkerOptions,
+  type WorkerOptions,
+} from './options.js';
 import {
   UNSERVED_MIN_CHECK_MS,
   UnservedQueueWatch,
@@ -254,17 +258,18 @@ function parseQueueFlag(spec: string): [string, number] | string {
   if (colon < 0) return [checkQueueName(`--queue ${spec}`, spec), 1];
   const name = spec.slice(0, colon);
   const weight = spec.slice(colon + 1);
-  if (!/^[1-9][0-9]{0,8}$/.test(weight)) {
+  const n = /^[0-9]+$/.test(weight) ? Number(weight) : NaN;
+  if (!(n >= 1 && n <= MAX_QUEUE_WEIGHT)) {
     const problem =
       `--queue ${spec}: the weight after the last ':' must be a whole ` +
-      `number from 1 to 999999999, got '${weight}' (e.g. --queue ` +
-      `${name || 'mail'}:3)`;
+      `number from 1 to ${MAX_QUEUE_WEIGHT}, got '${weight}' (e.g. ` +
+      `--queue ${name || 'mail'}:3)`;
     return /^[0-9]+$/.test(weight)
       ? problem
       : `${problem}. A queue whose name contains ':' takes a weight ` +
           `too: --queue ${spec}:1`;
   }
-  return [checkQueueName(`--queue ${spec}`, name), Number(weight)];
+  return [checkQueueName(`--queue ${spec}`, name), n];
 }
 
 /** Lets --import and by-reference jobs load .ts modules when tsx is present. */
