@@ -70,3 +70,37 @@ describe('captures written by statements that are not assignments', () => {
     expect(report.aliasedParameter).toEqual([{ value: 5 }, { value: 50 }]);
   });
 });
+
+describe('what a function text does not say about its prototype', () => {
+  it('ES5 methods assigned to Ctor.prototype travel with the constructor', () => {
+    expect(report.es5Method).toEqual({ value: 5 });
+    expect(report.es5Instance).toEqual({ value: 10 });
+  });
+
+  it('ES5 inheritance through Object.create(Parent.prototype)', () => {
+    expect(report.es5Inherit).toEqual({
+      value: ['Rex makes a sound', 'Rex barks', true],
+    });
+  });
+
+  it('a method added to a class prototype after its definition', () => {
+    expect(report.classMethodAdded).toEqual({ value: 4 });
+  });
+
+  it('a non-enumerable static added later is refused, naming it', () => {
+    expect(report.hiddenStatic.error).toMatchObject({
+      stage: 'serialize',
+      name: 'NotSerializableError',
+      path: "captured variable 'Config'.version",
+    });
+  });
+
+  it('a prototype parent swapped with Object.setPrototypeOf is refused', () => {
+    expect(report.swappedParent.error).toMatchObject({
+      stage: 'serialize',
+      name: 'NotSerializableError',
+      path: "captured variable 'Plain'.prototype",
+    });
+    expect(report.swappedParent.error.message).toMatch(/Object\.setPrototypeOf/);
+  });
+});

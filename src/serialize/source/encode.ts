@@ -16,6 +16,7 @@ import { isCaptureName, RESERVED_PREFIX } from './factory-code.js';
 import { planFunction, readLiveCaptures, type SourcePlan } from './function-plan.js';
 import { analyzeFunctionText } from './function-text.js';
 import { builtinPathOf } from './globals.js';
+import { prototypeExtras } from './prototype.js';
 
 export const SOURCE_BODY_VERSION = 1;
 
@@ -33,6 +34,13 @@ export type Hole =
       /** Captures a class needs while it is being defined. */
       eager: string[];
       props?: Slot;
+      /** What the text does not define on the prototype (prototype.ts). */
+      proto?: {
+        add: [key: string, value: Slot][];
+        /** Constructor whose prototype is the parent; null for null. */
+        parent?: Slot;
+        noCtor?: true;
+      };
     }
   | { k: 'import'; i: number }
   | { k: 'builtin'; path: string }
@@ -285,6 +293,19 @@ export class SourceEncoder {
       const props: Record<string, unknown> = {};
       for (const key of own) props[key] = (fn as unknown as Record<string, unknown>)[key];
       hole.props = this.slot(props, `${path} (own properties)`);
+    }
+    const extras = prototypeExtras(fn, plan.text, path);
+    if (extras) {
+      hole.proto = {
+        add: extras.add.map(([key, value]) => [
+          key,
+          this.slot(value, `${path}.prototype.${key}`),
+        ]),
+      };
+      if (extras.parent !== undefined) {
+        hole.proto.parent = this.slot(extras.parent, `${path}.prototype (its parent)`);
+      }
+      if (extras.noConstructor) hole.proto.noCtor = true;
     }
     return index;
   }

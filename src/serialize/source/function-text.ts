@@ -33,6 +33,17 @@ export interface FunctionText {
   declaresPrivate: boolean;
   /** For a class with `extends`: where that expression is and what it reads. */
   superclass: SuperclassText | undefined;
+  /** For a class: the methods and accessors its body defines. */
+  members: ClassMembers | undefined;
+}
+
+export interface ClassMembers {
+  /** Keys the body defines on the prototype. */
+  instance: string[];
+  /** Keys the body defines on the class itself (methods and fields). */
+  static: string[];
+  /** Some member has a computed key (`[KEY]() {}`): not known here. */
+  computed: boolean;
 }
 
 export interface SuperclassText {
@@ -151,6 +162,7 @@ function describe(
     declaresPrivate:
       node.type === 'ClassExpression' &&
       (node.body.body as AnyNode[]).some((m) => m.key?.type === 'PrivateIdentifier'),
+    members: node.type === 'ClassExpression' ? classMembers(node) : undefined,
     superclass: heritage
       ? {
           // The class was parsed as `(${source})`: one character in.
@@ -162,6 +174,27 @@ function describe(
         }
       : undefined,
   };
+}
+
+function classMembers(node: AnyNode): ClassMembers {
+  const out: ClassMembers = { instance: [], static: [], computed: false };
+  for (const m of node.body.body as AnyNode[]) {
+    if (m.type !== 'MethodDefinition' && m.type !== 'PropertyDefinition') continue;
+    if (m.computed) {
+      out.computed = true;
+      continue;
+    }
+    const key =
+      m.key.type === 'Identifier'
+        ? m.key.name
+        : m.key.type === 'Literal'
+          ? String(m.key.value)
+          : undefined;
+    if (key === undefined || m.kind === 'constructor') continue;
+    if (m.static) out.static.push(key);
+    else if (m.type === 'MethodDefinition') out.instance.push(key);
+  }
+  return out;
 }
 
 class Scope {

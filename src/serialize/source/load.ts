@@ -321,7 +321,46 @@ class Rebuild {
       const props = hole.props;
       this.settle(() => Object.assign(fn as object, this.slot(props, where)));
     }
+    if (hole.proto) {
+      const extras = hole.proto;
+      this.settle(() => this.fillPrototype(fn, extras, index, where));
+    }
     return fn;
+  }
+
+  /** Adds to a rebuilt function's fresh prototype what the text lacks. */
+  private fillPrototype(
+    fn: unknown,
+    extras: NonNullable<(Hole & { k: 'fn' })['proto']>,
+    index: number,
+    where: string,
+  ): void {
+    const proto = (fn as { prototype?: unknown }).prototype;
+    if (typeof proto !== 'object' || proto === null || !Array.isArray(extras.add)) {
+      throw damaged(`function ${index} has no prototype to add to`);
+    }
+    for (const entry of extras.add) {
+      const [key, slot] = Array.isArray(entry) ? entry : [];
+      if (typeof key !== 'string' || key === '__proto__') {
+        throw damaged(`function ${index} adds an invalid prototype key`);
+      }
+      Object.defineProperty(proto, key, {
+        value: this.slot(slot as Slot, where),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    if ('parent' in extras && extras.parent !== undefined) {
+      const parent = this.slot(extras.parent, where);
+      const parentProto =
+        parent === null ? null : (parent as { prototype?: unknown })?.prototype;
+      if (parentProto !== null && typeof parentProto !== 'object') {
+        throw damaged(`function ${index} inherits from a non-constructor`);
+      }
+      Object.setPrototypeOf(proto, parentProto as object | null);
+    }
+    if (extras.noCtor) delete (proto as { constructor?: unknown }).constructor;
   }
 
   private factory(hole: Hole & { k: 'fn' }, index: number): Factory {
