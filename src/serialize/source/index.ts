@@ -18,6 +18,14 @@
 //   any other `extends` expression (`mixin(Base)`, `ns.Base`) is not run
 //   again: the rebuilt class reads `extends $superclass`, bound to the
 //   superclass value (see superclass.ts).
+// - Properties added to a prototype after the definition (ES5
+//   `Ctor.prototype.m = ...`, a method patched onto a class) travel, and
+//   so does ES5 inheritance through Object.create(Parent.prototype). A
+//   method the class body defines and that was later replaced arrives as
+//   the body defines it. Getters, hidden properties and parents swapped in
+//   with Object.setPrototypeOf are refused.
+// - A capture still in its temporal dead zone (read before its `let`,
+//   `const` or `class` has run) is refused; try again once it has run.
 // - A computed member name (`[KEY]() {}`) read from a variable nothing
 //   else reads is refused: V8 does not keep that variable.
 // - Arrow functions that use `this`/`arguments` of the code around them,
