@@ -254,7 +254,7 @@ describe('a row planted with a format the queue does not load', () => {
 
 
 describe('an isolate that cannot start', () => {
-  it('fails the job with IsolateStartError naming the cause', async () => {
+  it('stops run() with IsolateStartError naming the cause, job untouched', async () => {
     const queue = await DuckQueue.open(join(tempDir(), 'jobs.db'), {
       serialization: 'json',
     });
@@ -264,12 +264,12 @@ describe('an isolate that cannot start', () => {
         isolation: 'thread',
         preload: [...PRELOAD, 'test/fixtures/isolation-broken-preload.ts'],
       });
-      const summary = await worker.run({ untilEmpty: true });
-      expect(summary.failed).toBe(1);
+      const err = await worker.run({ untilEmpty: true }).catch((e) => e);
+      expect((err as Error).name).toBe('IsolateStartError');
+      expect((err as Error).message).toContain('broken on purpose');
       const job = await queue.getJob(id);
-      expect(job.status).toBe('dead');
-      expect(job.lastError?.name).toBe('IsolateStartError');
-      expect(job.lastError?.message).toContain('broken on purpose');
+      expect(job.status).toBe('pending');
+      expect(job.attempts).toBe(0);
     } finally {
       await queue.close();
     }

@@ -386,7 +386,7 @@ describe('events, logs and options', () => {
     );
     expect(() => new Worker(q, { concurrency: 0 })).toThrow(InvalidOptionError);
     expect(() => new Worker(q, { queues: { high: 0 } })).toThrow(
-      /queues.high: a queue weight is a whole number >= 1/,
+      /queues.high: a queue weight is a whole number from 1 to 1000/,
     );
     expect(() => new Worker(q, { queues: [] })).toThrow(/name at least one queue/);
   });

@@ -36,6 +36,7 @@ import { unloadableFix, unloadableWhat } from './failure-advice.js';
 import { QueuePicker } from './queue-picker.js';
 import { withDagContext } from '../dag/context.js';
 import { IsolatePool } from './isolation/pool.js';
+import { IsolateStartError } from './isolation/errors.js';
 import { poolSettings } from './isolation/settings.js';
 import type { PoolSettings } from './isolation/pool.js';
 
@@ -93,6 +94,10 @@ const ACK_BATCH = 128;
 const YIELD_EVERY_MS = 10;
 /** Claim ahead only while a batch of jobs finishes within this, in ms. */
 const PREFETCH_BATCH_MS = 20;
+const ISOLATE_START_FIX =
+  'check that every preload module imports without throwing (run it ' +
+  "with node), that packages it names are installed, and that a sandbox's " +
+  'allowFsRead covers them';
 
 interface Running {
   job: ClaimedJob;
@@ -130,6 +135,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly isolated: PoolSettings | null;
   /** The threads or processes jobs run in, while run() is active. */
   private isolates: IsolatePool | undefined;
+  /** Why run() stops and rejects: an isolate that could not start. */
+  private startFailure: IsolateStartError | undefined;
 
   constructor(
     readonly queue: DuckQueue,
@@ -204,6 +211,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
     let idleAnnounced = false;
     try {
+      await this.warmIsolates();
       while (this.state === 'running') {
         await this.yieldNow();
         const free = this.options.concurrency - this.running.size;
@@ -271,7 +279,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     log.info('worker stopped', { workerId: this.id, ...this.summary });
     this.emit('stopped', { ...this.summary });
+    const startFailure = this.startFailure;
+    this.startFailure = undefined;
+    if (startFailure) throw startFailure;
     return { ...this.summary };
+  }
+
+  // One isolate is started before the first claim: if none can start
+  // (a preload module that throws, a package that is not installed), no
+  // job is claimed, and run() rejects with the IsolateStartError.
+  private async warmIsolates(): Promise<void> {
+    if (!this.isolates) return;
+    try {
+      await this.isolates.warm();
+    } catch (err) {
+      this.options.logger.error(
+        'no job isolate could start; the worker claimed nothing and stops',
+        { workerId: this.id, reason: errorText(err), fix: ISOLATE_START_FIX },
+      );
+      this.state = 'stopping';
+      throw err;
+    }
   }
 
   // better-sqlite3 answers synchronously, so a busy loop could run on
@@ -391,6 +419,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
           return await this.failUnloadable(entry, err, started);
         }
         const outcome = await this.isolates.run(job);
+        if (outcome.kind === 'unstarted') {
+          return await this.giveBackUnstarted(entry, outcome);
+        }
         if (outcome.kind === 'unloadable') {
           return await this.failUnloadable(entry, outcome.error, started);
         }
@@ -429,6 +460,37 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // together.
       this.ackScheduled = true;
       setImmediate(() => void this.flushAcks());
+    }
+  }
+
+  // No isolate could take the job: it never ran, so it goes back without
+  // an attempt counted. An isolate that cannot start fails every job the
+  // same way, so the worker stops, and run() rejects with the reason.
+  private async giveBackUnstarted(
+    entry: Running,
+    outcome: { error: IsolateStartError; fatal: boolean },
+  ): Promise<void> {
+    const { job } = entry;
+    if (entry.released) return;
+    entry.released = true;
+    await this.releaseSafely(job);
+    this.summary.released++;
+    this.emit('job:released', { job });
+    if (!outcome.fatal || this.startFailure) return;
+    this.startFailure = outcome.error;
+    this.options.logger.error(
+      'a job isolate failed to start; the worker stops and its jobs go ' +
+        'back to pending with no attempt counted',
+      {
+        workerId: this.id,
+        jobId: job.id,
+        reason: errorText(outcome.error),
+        fix: ISOLATE_START_FIX,
+      },
+    );
+    if (this.state === 'running') {
+      this.state = 'stopping';
+      this.stopReason = 'a job isolate failed to start';
     }
   }
 

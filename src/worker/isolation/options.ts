@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../../queue/errors.js';
 import {
   checkKnownKeys,
@@ -80,7 +80,10 @@ export interface IsolationOptions {
    * Modules every isolate imports once when it starts, before any job:
    * paths (relative to the working directory) or package names (found
    * from the duckqueue package, so give app modules as paths). Use it
-   * for modules that call registerTask() for 'json' jobs. Default [].
+   * for modules that call registerTask() for 'json' jobs. A path that
+   * names no file is refused when the Worker is created; a module that
+   * cannot be imported makes run() reject before any job is claimed.
+   * Default [].
    */
   preload?: readonly string[];
 }
@@ -224,13 +227,39 @@ function preloadSpecifier(option: string, value: unknown): string {
       `expected a module path or package name, got ${describe(value)}`,
     );
   }
-  if (value.startsWith('file:')) return value;
+  if (value.startsWith('file:')) {
+    let file: string;
+    try {
+      file = fileURLToPath(value);
+    } catch {
+      throw new InvalidOptionError(
+        option,
+        `${describe(value)} is not a file: URL of a local file`,
+      );
+    }
+    checkPreloadFile(option, value, file);
+    return value;
+  }
   // A file that exists is a path (relative to the working directory);
-  // anything else is left to module resolution as a package name.
+  // anything else is left to module resolution as a package name (an
+  // isolate that cannot import it fails to start, before any claim).
   const isPath =
     value.startsWith('.') ||
     path.isAbsolute(value) ||
     existsSync(path.resolve(value));
   if (!isPath) return value;
+  checkPreloadFile(option, value, path.resolve(value));
   return pathToFileURL(path.resolve(value)).href;
+}
+
+// Each isolate imports its preload modules when it starts: a missing file
+// would fail every isolate, and with them every job the worker claims.
+function checkPreloadFile(option: string, value: string, file: string): void {
+  if (existsSync(file)) return;
+  throw new InvalidOptionError(
+    option,
+    `no file at ${file} (${describe(value)}, relative to the working ` +
+      `directory ${process.cwd()}); fix the path, or give an installed ` +
+      'package by its name',
+  );
 }

@@ -32,7 +32,14 @@ export type IsolateOutcome =
    * retrying will not help, so the job is failed without retries. */
   | { kind: 'unloadable'; error: unknown }
   /** The job failed; retried or dead by the usual rules. */
-  | { kind: 'failed'; error: unknown };
+  | { kind: 'failed'; error: unknown }
+  /**
+   * No isolate could take the job, so it never ran: give it back without
+   * counting an attempt. `fatal` when an isolate failed to start (a
+   * preload module that throws, a sandbox that cannot read the loader):
+   * every later job would fail the same way.
+   */
+  | { kind: 'unstarted'; error: IsolateStartError; fatal: boolean };
 
 export interface PoolSettings {
   isolation: ResolvedIsolation;
@@ -57,14 +64,37 @@ export class IsolatePool {
     return this.live.size;
   }
 
+  /**
+   * Start one isolate ahead of the first job, so a worker whose isolates
+   * cannot start learns it before claiming anything. Throws
+   * IsolateStartError.
+   */
+  async warm(): Promise<void> {
+    if (this.idle.length > 0) return;
+    const isolate = await this.startIsolate();
+    if (isolate.alive && !this.closed) this.idle.push(isolate);
+  }
+
   async run(job: ClaimedJob): Promise<IsolateOutcome> {
     let isolate = this.idle.pop();
     if (!isolate) {
       try {
         isolate = await this.startIsolate();
       } catch (error) {
-        return { kind: 'failed', error };
+        const startError =
+          error instanceof IsolateStartError
+            ? error
+            : new IsolateStartError(this.settings.isolation.mode, String(error));
+        return { kind: 'unstarted', error: startError, fatal: !this.closed };
       }
+    }
+    if (!isolate.alive) {
+      // It ended while idle; the next job starts a fresh one.
+      const error = new IsolateStartError(
+        this.settings.isolation.mode,
+        'it ended before the job could be sent to it',
+      );
+      return { kind: 'unstarted', error, fatal: false };
     }
     const outcome = await isolate.run(job);
     if (isolate.alive && !this.closed) this.idle.push(isolate);
