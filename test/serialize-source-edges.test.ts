@@ -104,3 +104,26 @@ describe('what a function text does not say about its prototype', () => {
     expect(report.swappedParent.error.message).toMatch(/Object\.setPrototypeOf/);
   });
 });
+
+describe('values node:v8 would copy only in part', () => {
+  it('holes of a sparse array next to a function stay holes', () => {
+    expect(report.sparseNextToFunction).toEqual({ value: [4, false] });
+  });
+
+  it.each([
+    ['mapWithProperty', "captured variable 'tagged'.label", /own property of a Map/],
+    ['regexpMidSearch', "captured variable 'search'.lastIndex", /lastIndex 2/],
+    [
+      'protoKeyNextToFunction',
+      "captured variable 'withProtoKey'.__proto__",
+      /'__proto__' key/,
+    ],
+  ])('%s is refused at enqueue', (name, path, message) => {
+    expect(report[name].error).toMatchObject({
+      stage: 'serialize',
+      name: 'NotSerializableError',
+      path,
+    });
+    expect(report[name].error.message).toMatch(message);
+  });
+});

@@ -119,7 +119,8 @@ export class SourceEncoder {
       const out: unknown[] = new Array(value.length);
       this.copies.set(value, out);
       for (let i = 0; i < value.length; i++) {
-        out[i] = this.copy(value[i], `${path}[${i}]`);
+        // Holes stay holes: `[1, , 3]` must not arrive as [1, undefined, 3].
+        if (i in value) out[i] = this.copy(value[i], `${path}[${i}]`);
       }
       return out;
     }
@@ -143,6 +144,15 @@ export class SourceEncoder {
     const out: Record<string, unknown> = {};
     this.copies.set(value, out);
     for (const key of Object.keys(value)) {
+      if (key === '__proto__') {
+        // Assigned again on load, it would set the prototype instead.
+        throw new NotSerializableError(
+          child(path, key),
+          "an own '__proto__' key in an object that also holds functions " +
+            'or class instances cannot be rebuilt as a key',
+          'Rename the key.',
+        );
+      }
       out[key] = this.copy((value as Record<string, unknown>)[key], child(path, key));
     }
     return out;
@@ -410,14 +420,21 @@ function isSpecialObject(
     );
   }
   if (Array.isArray(value) || value instanceof Map || value instanceof Set) {
-    return isPlainContainer(value) ? false : refuseInstance(value, path);
+    if (!isPlainContainer(value)) return refuseInstance(value, path);
+    if (!Array.isArray(value)) assertNoOwnProperties(value, path);
+    return false;
   }
   if (isPlainObject(value)) {
     // A CommonJS module's exports are a plain object too; they are only
     // looked for where modules usually are: directly in a variable.
     return topLevel && moduleOfExports(value, root) !== undefined;
   }
-  if (isCloneableLeaf(value)) return false;
+  if (isCloneableLeaf(value)) {
+    if (types.isDate(value) || types.isRegExp(value)) {
+      assertNoOwnProperties(value, path);
+    }
+    return false;
+  }
   if (
     types.isWeakMap(value) ||
     types.isWeakSet(value) ||
@@ -448,6 +465,31 @@ function isSpecialObject(
     );
   }
   return refuseInstance(value, path) ;
+}
+
+/**
+ * node:v8 copies a Map's entries, a Date's time and a RegExp's pattern,
+ * but none of their own properties, and a RegExp's lastIndex starts at 0.
+ */
+function assertNoOwnProperties(value: object, path: string): void {
+  const kind = Object.prototype.toString.call(value).slice(8, -1);
+  const key = Object.keys(value)[0];
+  if (key !== undefined) {
+    throw new NotSerializableError(
+      child(path, key),
+      `it is an own property of a ${kind}, which is not carried (only the ` +
+        `${kind}'s own contents are)`,
+      'Keep the extra data next to it in a plain object.',
+    );
+  }
+  if (types.isRegExp(value) && value.lastIndex !== 0) {
+    throw new NotSerializableError(
+      `${path}.lastIndex`,
+      `the RegExp is part-way through a global search (lastIndex ` +
+        `${value.lastIndex}), which would restart at 0`,
+      'Reset lastIndex to 0, or pass the position as a number.',
+    );
+  }
 }
 
 function isPlainContainer(value: object): boolean {

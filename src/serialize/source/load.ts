@@ -191,7 +191,9 @@ class Rebuild {
 
   private fillInside(value: object): void {
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) value[i] = this.fill(value[i]);
+      for (let i = 0; i < value.length; i++) {
+        if (i in value) value[i] = this.fill(value[i]);
+      }
     } else if (value instanceof Map) {
       const entries = [...value].map(([k, v]) => [this.fill(k), this.fill(v)]);
       value.clear();
