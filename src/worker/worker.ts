@@ -219,9 +219,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
           if (this.ready.length === 0) {
             // When the last claim found fewer jobs than it asked for, the
             // next ones may be waiting on our acks (a DAG enqueues the next
-            // nodes in the ack's transaction): store them first. With a
-            // full queue, acks keep collecting into larger transactions.
-            if (this.lastClaimShort && this.acks.length > 0) {
+            // nodes in the ack's transaction): store them first. So also
+            // when claims are one job at a time (jobs too slow to batch):
+            // an ack per job costs nothing there. With a full queue of
+            // quick jobs, acks keep collecting into larger transactions.
+            const batching = this.ahead > 0 && !this.lastClaimShort;
+            if (!batching && this.acks.length > 0) {
               await this.flushAcks();
             }
             await this.refill(free);
