@@ -2,6 +2,7 @@
 // runs them: arguments, --import of task modules, weighted --queue, exit
 // codes and messages.
 
+import Database from 'better-sqlite3';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -383,6 +384,38 @@ describe('duckqueue stats', () => {
     const none = await cli(['stats', join(tempDir(), 'nothing.db')]);
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/no database at/);
+  });
+
+  it('never turns another database or a missing path into a queue', async () => {
+    const dir = tempDir();
+    const other = join(dir, 'notes.db');
+    const sqlite = new Database(other);
+    sqlite.exec('CREATE TABLE notes (x)');
+    sqlite.close();
+    const before = readFileSync(other);
+    const run = await cli(['stats', other]);
+    expect(run.code, run.err).toBe(1);
+    expect(run.err).toMatch(/without a job queue .*nothing was changed/);
+    expect(readFileSync(other).equals(before)).toBe(true);
+    expect(existsSync(`${other}-wal`)).toBe(false);
+
+    const duck = join(dir, 'typo.duckdb');
+    const missing = await cli(['stats', duck, '--store', 'duckdb']);
+    expect(missing.code, missing.err).toBe(1);
+    expect(missing.err).toMatch(/no database at/);
+    expect(existsSync(duck)).toBe(false);
+  });
+
+  it('prints messages from job rows without their control sequences', async () => {
+    const q = await DuckQueue.open(db, { serialization: 'json' });
+    await q.enqueue(double, { args: [1] });
+    const job = await q.claim({ workerId: 'w' });
+    await q.fail(job!, new Error('boom\u001b]0;owned\u0007\u001b[2J'));
+    await q.close();
+    const run = await cli(['stats', db]);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(run.out.replace(/[│\s]/g, '')).toContain('\\u001b]0;owned');
   });
 
   it('lists recent failures with their whole error message', async () => {

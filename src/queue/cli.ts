@@ -2,13 +2,20 @@
 // recent failures so an operator can see what went wrong. Reads the store
 // directly: no serializer is loaded and no job code runs.
 
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { explainArgsError } from '../cli-args.js';
-import { openStore } from '../store/index.js';
-import { JOB_STATUSES, type JobRow, type StatusCounts } from '../store/types.js';
+import { STORE_NAMES, type StoreName } from '../store/index.js';
+import { StoreLocationError } from '../store/location.js';
+import { openExistingStore } from '../store/open-existing.js';
+import {
+  JOB_STATUSES,
+  type JobRow,
+  type StatusCounts,
+  type Store,
+} from '../store/types.js';
 import { checkQueueName } from './options.js';
+import { printable } from './printable.js';
 
 const USAGE = `usage: duckqueue stats <db> [options]
 
@@ -54,11 +61,23 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (v.queue !== undefined) checkQueueName('--queue', v.queue);
   const storeName = v.store ?? 'sqlite';
-  if (storeName === 'sqlite' && !existsSync(positionals[0]!)) {
-    console.error(`duckqueue stats: no database at ${positionals[0]}`);
+  if (!(STORE_NAMES as readonly string[]).includes(storeName)) {
+    console.error(
+      `duckqueue stats: --store must be ${STORE_NAMES.join(', ')}; got ` +
+        `'${storeName}'`,
+    );
+    return 2;
+  }
+  let store: Store;
+  try {
+    // Reading stats must not create a queue in a mistyped path or in some
+    // other application's database.
+    store = await openExistingStore(storeName as StoreName, positionals[0]!);
+  } catch (err) {
+    if (!(err instanceof StoreLocationError)) throw err;
+    console.error(`duckqueue stats: ${err.message}`);
     return 1;
   }
-  const store = await openStore(storeName, positionals[0]!);
   try {
     const now = Date.now();
     const known = await store.queues();
@@ -114,7 +133,10 @@ export async function run(argv: string[]): Promise<number> {
     }
     const table = new Table({ head: ['queue', ...JOB_STATUSES], style: tableStyle() });
     for (const r of rows) {
-      table.push([r.queue, ...JOB_STATUSES.map((s) => r.counts[s])]);
+      table.push([
+        printable(r.queue),
+        ...JOB_STATUSES.map((s) => r.counts[s]),
+      ]);
     }
     console.log(table.toString());
     if (recent.length > 0) {
@@ -128,8 +150,16 @@ export async function run(argv: string[]): Promise<number> {
       });
       for (const j of recent) {
         const e = j.lastError ? `${j.lastError.name}: ${j.lastError.message}` : '';
-        const text = wrapWords(shorten(e), ERROR_COLUMN_WIDTH - 2);
-        t.push([j.id, j.queue, j.status, j.fnName, j.attempts, text]);
+        // Names and messages come from job rows: no control sequences.
+        const text = wrapWords(printable(shorten(e)), ERROR_COLUMN_WIDTH - 2);
+        t.push([
+          j.id,
+          printable(j.queue),
+          j.status,
+          printable(j.fnName),
+          j.attempts,
+          text,
+        ]);
       }
       console.log(t.toString());
     }

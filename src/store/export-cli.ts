@@ -5,7 +5,6 @@
 // kind is read from the file's first bytes (or a postgres:// URL) unless
 // --store names it.
 
-import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +17,9 @@ import {
   type ExportFormat,
 } from './export.js';
 import { StoreFileError } from './duckdb/errors.js';
-import { openStore, STORE_NAMES, type StoreName } from './index.js';
+import { STORE_NAMES, type StoreName } from './index.js';
+import { StoreLocationError } from './location.js';
+import { openExistingStore } from './open-existing.js';
 import type { Store } from './types.js';
 
 const USAGE = `usage: duckqueue export <db> [options]
@@ -66,26 +67,6 @@ export function detectStore(location: string): StoreName {
   );
 }
 
-// Opening a store creates its tables; a SQLite file without them is some
-// other database, and exporting must not change it.
-function checkSqliteQueue(db: string): void {
-  const sqlite = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    const found = sqlite
-      .prepare(`SELECT 1 FROM sqlite_master
-        WHERE type = 'table' AND name = 'duckqueue_migrations'`)
-      .get();
-    if (!found) {
-      throw new ExportError(
-        `'${db}' is a SQLite database without a job queue ` +
-          '(no duckqueue_migrations table)',
-      );
-    }
-  } finally {
-    sqlite.close();
-  }
-}
-
 /** A location fit for a log line: a URL loses its password. */
 function shown(location: string): string {
   if (!/^postgres(ql)?:\/\//i.test(location)) return location;
@@ -100,12 +81,12 @@ function shown(location: string): string {
 
 /** Open a store that must already hold a queue; never create one. */
 async function openExisting(kind: StoreName, db: string): Promise<Store> {
-  if (kind === 'sqlite') checkSqliteQueue(db);
-  if (kind === 'duckdb') {
-    const duckdb = await import('./duckdb.js');
-    return duckdb.openStore(db, { existingOnly: true });
+  try {
+    return await openExistingStore(kind, db);
+  } catch (err) {
+    if (err instanceof StoreLocationError) throw new ExportError(err.message);
+    throw err;
   }
-  return openStore(kind, db);
 }
 
 function defaultOut(db: string, store: StoreName, format: ExportFormat) {
