@@ -170,7 +170,9 @@ function cannotImport(
   return new DeserializationError(
     `cannot import module '${id}' (${where}): ${why}. The worker must ` +
       'run from a checkout with the same files and packages as the ' +
-      "producer, with the same 'root' option (and tsx for .ts files).",
+      "producer, with the same 'root' option (`duckqueue worker " +
+      "--root <dir>`; default: the working directory) and tsx for .ts " +
+      'files.',
     { cause },
   );
 }
