@@ -116,6 +116,19 @@ export async function measureAgainst(
     for (const latency of mine.latencies) pooled.push(latency);
   }
 
+  return {
+    task: pairMetric(task, reference, { samples, ratios, pooled }),
+    referenceSamples,
+  };
+}
+
+/** The task's metric: per-round medians (ns) and ratios to `reference`. */
+function pairMetric(
+  task: Operation,
+  reference: Operation,
+  rounds: { samples: number[]; ratios: number[]; pooled: number[] },
+): TimingMetric {
+  const { samples, ratios, pooled } = rounds;
   const metric: TimingMetric = {
     kind: 'timing',
     id: task.id,
@@ -132,7 +145,7 @@ export async function measureAgainst(
   };
   if (task.label) metric.label = task.label;
   if (task.tags.length) metric.tags = [...task.tags];
-  return { task: metric, referenceSamples };
+  return metric;
 }
 
 /**
@@ -190,23 +203,10 @@ export async function measureInterleaved(
     ratios.push(taskMedian / referenceMedian);
     pooled.push(...mine);
   }
-  const metric: TimingMetric = {
-    kind: 'timing',
-    id: task.id,
-    unit: 'ns',
-    better: 'lower',
-    samples,
-    stats: summarize(samples, task.id),
-    ratio: {
-      to: reference.id,
-      samples: ratios,
-      stats: summarize(ratios, `${task.id} ratio`),
-    },
-    detail: { iterations: pooled.length, latency: summarize(pooled) },
+  return {
+    task: pairMetric(task, reference, { samples, ratios, pooled }),
+    referenceSamples,
   };
-  if (task.label) metric.label = task.label;
-  if (task.tags.length) metric.tags = [...task.tags];
-  return { task: metric, referenceSamples };
 }
 
 function medianOf(values: number[]): number {
