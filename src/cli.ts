@@ -11,6 +11,7 @@ import {
 import { SigningKeyError } from './serialize/signing.js';
 import { StoreFileError, StoreLockedError } from './store/duckdb/errors.js';
 import { StoreLocationError } from './store/location.js';
+import { IsolateStartError } from './worker/isolation/errors.js';
 import {
   PostgresConnectError,
   PostgresDriverMissingError,
@@ -82,6 +83,7 @@ const USAGE_ERRORS: ErrorClass[] = [
 // The database cannot be reached or opened where the arguments say. The
 // message says what to fix; a stack trace would only hide it.
 const SETUP_ERRORS: ErrorClass[] = [
+  IsolateStartError,
   StoreLocationError,
   StoreFileError,
   StoreLockedError,

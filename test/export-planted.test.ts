@@ -127,5 +127,8 @@ describe('export of planted rows', () => {
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
     expect(cli.stdout).toContain(`exported ${PLANTED.length + 1} jobs (failed`);
+    expect(cli.stdout).toContain(
+      `${PLANTED.length} rows held values that do not fit their column`,
+    );
   });
 });

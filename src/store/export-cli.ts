@@ -195,6 +195,13 @@ export async function run(argv: string[]): Promise<number> {
         (parts.length ? ` (${parts.join(', ')})` : '') +
         ` from ${shown(args.db)} (${args.store}) to ${summary.out}`,
     );
+    if (summary.rowsWithNotes > 0) {
+      console.log(
+        `${summary.rowsWithNotes} row${summary.rowsWithNotes === 1 ? '' : 's'} ` +
+          'held values that do not fit their column (written by hand?): ' +
+          'those cells are NULL and the row_note column says what they held',
+      );
+    }
     return 0;
   } catch (err) {
     if (!(err instanceof ExportError)) throw err;
