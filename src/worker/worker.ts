@@ -756,10 +756,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
  * that cannot be loaded: a row duckqueue did not write is not run.
  */
 function invalidRow(job: ClaimedJob): InvalidJobRowError | null {
-  const bad = (field: string, value: unknown, rule: string) =>
-    new InvalidJobRowError(job.id, field, value, rule);
+  // Runs for every job: the common case allocates nothing.
   if (!isWhole(job.maxAttempts, 1, MAX_ATTEMPTS)) {
-    return bad(
+    return new InvalidJobRowError(
+      job.id,
       'maxAttempts',
       job.maxAttempts,
       `maxAttempts is a whole number from 1 to ${MAX_ATTEMPTS}`,
@@ -768,17 +768,24 @@ function invalidRow(job: ClaimedJob): InvalidJobRowError | null {
   // The claim counted this attempt, so it is at least 1; a claim never
   // takes a job whose attempts are used up.
   if (!isWhole(job.attempt, 1, job.maxAttempts)) {
-    return bad(
+    return new InvalidJobRowError(
+      job.id,
       'attempts',
       job.attempt,
       `attempts count up from 1 to maxAttempts (${job.maxAttempts})`,
     );
   }
   if (!isWhole(job.priority, 0, 100)) {
-    return bad('priority', job.priority, 'priority is a whole number from 0 to 100');
+    return new InvalidJobRowError(
+      job.id,
+      'priority',
+      job.priority,
+      'priority is a whole number from 0 to 100',
+    );
   }
   if (job.timeoutMs !== null && !isTimerMs(job.timeoutMs)) {
-    return bad(
+    return new InvalidJobRowError(
+      job.id,
       'timeoutMs',
       job.timeoutMs,
       `a timeout is null or whole milliseconds from 1 to ${MAX_TIMER_MS}`,
