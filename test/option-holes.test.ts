@@ -7,10 +7,11 @@
 
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { DuckQueue, InvalidOptionError, Worker } from '../src/index.js';
+import { DuckQueue, Worker } from '../src/index.js';
 import type { DuckQueueOptions } from '../src/queue/options.js';
 import { registerTask } from '../src/serialize/index.js';
 import { SerializerOptionError } from '../src/serialize/errors.js';
+import { expectOptionError, thrown } from './helpers/option-errors.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 
 function noop(): void {}
@@ -39,20 +40,7 @@ async function openError(
   }
 }
 
-async function thrown(run: () => unknown): Promise<unknown> {
-  try {
-    await run();
-    return null;
-  } catch (err) {
-    return err;
-  }
-}
 
-function expectOptionError(err: unknown, option: string, message: RegExp): void {
-  expect(err).toBeInstanceOf(InvalidOptionError);
-  expect((err as InvalidOptionError).option).toBe(option);
-  expect((err as Error).message).toMatch(message);
-}
 
 describe('claim and claimMany options', () => {
   it('refuses a misspelt key instead of claiming from the default queue', async () => {

@@ -12,6 +12,7 @@ import type { DuckQueueOptions } from '../src/queue/options.js';
 import { QUEUE_DEFAULTS } from '../src/queue/options.js';
 import { registerTask } from '../src/serialize/index.js';
 import { openStore } from '../src/store/sqlite.js';
+import { expectOptionError } from './helpers/option-errors.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 
 function noop(): void {}
@@ -47,15 +48,6 @@ async function openError(
   }
 }
 
-function expectOptionError(
-  err: unknown,
-  option: string,
-  message: RegExp,
-): void {
-  expect(err).toBeInstanceOf(InvalidOptionError);
-  expect((err as InvalidOptionError).option).toBe(option);
-  expect((err as Error).message).toMatch(message);
-}
 
 describe('logger', () => {
   const warnOnly = { debug() {}, info() {}, error() {} };

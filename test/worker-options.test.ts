@@ -9,11 +9,11 @@ import Database from 'better-sqlite3';
 import {
   DuckQueue,
   InvalidJobRowError,
-  InvalidOptionError,
   Worker,
 } from '../src/index.js';
 import type { WorkerOptions } from '../src/worker/options.js';
 import { registerTask } from '../src/serialize/index.js';
+import { expectOptionError } from './helpers/option-errors.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 
 async function later(value: string): Promise<string> {
@@ -44,11 +44,6 @@ function workerError(options: WorkerOptions): unknown {
   }
 }
 
-function expectOptionError(err: unknown, option: string, message: RegExp): void {
-  expect(err).toBeInstanceOf(InvalidOptionError);
-  expect((err as InvalidOptionError).option).toBe(option);
-  expect((err as Error).message).toMatch(message);
-}
 
 describe('Worker options', () => {
   it.each([
