@@ -7,10 +7,10 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckQueue } from '../src/index.js';
-import type { Logger } from '../src/queue/logger.js';
 import { UnservedQueueWatch } from '../src/worker/unserved-queues.js';
 import { double } from './fixtures/json-tasks.js';
 import { ROOT, runChild, startChild, waitFor } from './helpers/children.js';
+import { recordingLogger } from './helpers/logging.js';
 import { plantRow } from './helpers/plant-row.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 
@@ -30,21 +30,6 @@ async function cli(
   const child = startChild(CLI, args, options);
   const code = await child.exited;
   return { code, out: child.stdout(), err: child.stderr() };
-}
-
-/** Keeps what a Logger is given, for checking what an operator would see. */
-function collectingLogger() {
-  const lines: { level: string; message: string; meta?: unknown }[] = [];
-  const at =
-    (level: string) => (message: string, meta?: Record<string, unknown>) =>
-      void lines.push({ level, message, meta });
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-  };
-  return { logger, lines };
 }
 
 describe('duckqueue worker', () => {
@@ -334,7 +319,7 @@ describe('unserved-queue warnings', () => {
     await q.enqueue(double, { args: [1], queue: 'old' });
     await q.ack((await q.claim({ queue: 'old', workerId: 'w' }))!, 2);
     let now = 1_000_000;
-    const { logger, lines } = collectingLogger();
+    const { logger, entries: lines } = recordingLogger();
     const watch = new UnservedQueueWatch(q, {
       served: ['high'],
       logger,

@@ -13,8 +13,8 @@ import {
   Worker,
 } from '../src/index.js';
 import type { JobFailedEvent } from '../src/worker/worker.js';
-import type { Logger } from '../src/queue/logger.js';
 import { registerTask, unregisterTask } from '../src/serialize/index.js';
+import { recordingLogger } from './helpers/logging.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/children.js';
 
@@ -79,21 +79,6 @@ afterEach(async () => {
   await q.close();
 });
 afterAll(removeTempDirs);
-
-function recordingLogger() {
-  const lines: string[] = [];
-  const at =
-    (level: string) =>
-    (message: string, meta?: Record<string, unknown>) =>
-      lines.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`);
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-  };
-  return { logger, lines };
-}
 
 describe('a queue closed under a running worker', () => {
   it('ends run() instead of retrying claims forever', async () => {
