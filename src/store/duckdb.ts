@@ -93,9 +93,14 @@ const SQL = {
       $format, $fnName, $priority, $maxAttempts, $timeoutMs, $runAt,
       $createdAt, $createdAt)
     RETURNING id`,
-  claim: `UPDATE jobs SET status = 'claimed', attempts = attempts + 1,
+  // Planted out-of-range values must not make the claim itself overflow
+  // and stall the queue: the worker fails such rows.
+  claim: `UPDATE jobs SET status = 'claimed',
+      attempts = LEAST(attempts, 2147483646) + 1,
       claimed_at = $now, claimed_by = $worker,
-      claim_expires_at = $now + $visibility + COALESCE(timeout_ms, 0),
+      claim_expires_at = $now + $visibility + (CASE
+        WHEN timeout_ms BETWEEN 1 AND 2147483647 THEN timeout_ms
+        ELSE 0 END),
       updated_at = $now
     WHERE id IN (SELECT id FROM jobs
       WHERE queue = $queue AND status = 'pending' AND run_at <= $now

@@ -52,9 +52,14 @@ export function statements(schema: string, notify: boolean) {
         ORDER BY priority DESC, run_at, id
         LIMIT $5::int
         FOR UPDATE SKIP LOCKED)
-      UPDATE ${jobs} SET status = 'claimed', attempts = attempts + 1,
+      UPDATE ${jobs} SET status = 'claimed',
+        -- Planted out-of-range values must not make the claim itself
+        -- overflow and stall the queue: the worker fails such rows.
+        attempts = LEAST(attempts, 2147483646) + 1,
         claimed_at = $2::bigint, claimed_by = $3,
-        claim_expires_at = $2::bigint + $4::bigint + COALESCE(timeout_ms, 0),
+        claim_expires_at = $2::bigint + $4::bigint + (CASE
+          WHEN timeout_ms BETWEEN 1 AND 2147483647 THEN timeout_ms
+          ELSE 0 END),
         updated_at = $2::bigint
       WHERE id IN (SELECT id FROM picked)
       RETURNING ${jobColumns('$2::bigint')}`,

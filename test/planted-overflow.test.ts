@@ -1,0 +1,56 @@
+// Values planted at the top of their column's range must not make a
+// store's claim statement overflow: the claim would fail for the whole
+// queue on every poll. DuckDB (like PostgreSQL) raises on integer
+// overflow; the planted job must end failed and the others still run.
+
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DuckQueue, Worker } from '../src/index.js';
+import { registerTask } from '../src/serialize/index.js';
+import { removeTempDirs, tempDir } from './helpers/tmp.js';
+
+function echo(label: string): string {
+  return label;
+}
+registerTask('planted-overflow.echo', echo);
+
+afterAll(removeTempDirs);
+
+async function plant(file: string, sql: string): Promise<void> {
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  try {
+    await connection.run(sql);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('duckdb claims with planted extreme values', () => {
+  it.each([
+    ['attempts', 'attempts = 2147483647', 'attempts'],
+    ['timeout_ms', 'timeout_ms = 9223372036854775000', 'timeoutMs'],
+  ])('a planted %s fails that job, and the queue keeps running', async (_c, set, field) => {
+    const file = join(tempDir(), 'jobs.duckdb');
+    let q = await DuckQueue.open(file, { store: 'duckdb', serialization: 'json' });
+    const bad = await q.enqueue(echo, { args: ['bad'], priority: 90 });
+    const good = await q.enqueue(echo, { args: ['good'] });
+    await q.close();
+    await plant(file, `UPDATE jobs SET ${set} WHERE id = ${Number(bad)}`);
+
+    q = await DuckQueue.open(file, { store: 'duckdb', serialization: 'json' });
+    try {
+      const summary = await new Worker(q, { pollMs: 5 }).run({ untilEmpty: true });
+      expect(summary).toMatchObject({ done: 1, failed: 1 });
+      expect(await q.result(good)).toBe('good');
+      const job = await q.getJob(bad);
+      expect(job.status).toBe('failed');
+      expect(job.lastError?.name).toBe('InvalidJobRowError');
+      expect(job.lastError?.message).toContain(field);
+    } finally {
+      await q.close();
+    }
+  });
+});
