@@ -29,7 +29,38 @@ export interface CodeScanOptions {
    * expression, or as a module. Default: 'body'.
    */
   as?: 'body' | 'expression' | 'module';
+  /**
+   * Names starting with this are the loader's own; reading one that the
+   * scanned text does not declare is a finding. Unset: no such check.
+   */
+  reservedPrefix?: string;
 }
+
+// Names whose value is (or leads to) the global object. A computed member
+// on any expression mentioning one (`(0, globalThis)[k]`) can reach eval.
+const GLOBAL_VALUES = new Set([
+  'globalThis',
+  'global',
+  'self',
+  'window',
+  'process',
+]);
+
+// Reading these by computed key yields strings only: `process.env[name]`.
+const STRING_TABLES = new Set(['process.env', 'process.argv']);
+
+// Reflect and Object calls that read or call a property of their target
+// by a key computed at run time, like `target[key]` does.
+const KEYED_READERS = new Set([
+  'Reflect.get',
+  'Reflect.apply',
+  'Reflect.construct',
+  'Reflect.getOwnPropertyDescriptor',
+  'Object.getOwnPropertyDescriptor',
+  'Object.getOwnPropertyDescriptors',
+  'Object.values',
+  'Object.entries',
+]);
 
 // Objects whose computed members reach anything in the runtime.
 const GLOBAL_OBJECTS = new Set([
@@ -157,6 +188,9 @@ function walkFor(ast: AnyNode, options: CodeScanOptions): CodeFinding | null {
       case 'MemberExpression':
         memberAccess(node, ancestors as AnyNode[], bindings, deny, checkProperty, report);
         break;
+      case 'CallExpression':
+        keyedRead(node, bindings, deny, report);
+        break;
       case 'ObjectPattern':
         // `const { binding } = process` reads a property like `.binding`.
         for (const prop of node.properties as AnyNode[]) {
@@ -164,6 +198,20 @@ function walkFor(ast: AnyNode, options: CodeScanOptions): CodeFinding | null {
           const key = staticKey(prop.key, prop.computed);
           if (key !== null && !softProperty(key)) {
             checkProperty(key, prop.start, 'property');
+          } else if (key === null) {
+            // `const { [k]: e } = globalThis` is `globalThis[k]`.
+            const source = destructuredFrom(node, ancestors as AnyNode[]);
+            const reached =
+              source &&
+              !STRING_TABLES.has(memberPath(source)) &&
+              reachedGlobal(source, bindings, deny);
+            if (reached) {
+              report({
+                what: `computed key in destructuring of ${reached}`,
+                why: 'a computed property name on a global object can reach eval',
+                at: prop.start,
+              });
+            }
           }
         }
         break;
@@ -189,8 +237,19 @@ function walkFor(ast: AnyNode, options: CodeScanOptions): CodeFinding | null {
     }
   });
 
+  const reserved = options.reservedPrefix;
   for (const ref of references) {
     if (declared.has(ref.name)) continue;
+    if (reserved && ref.name.startsWith(reserved)) {
+      report({
+        what: `identifier '${showName(ref.name)}'`,
+        why:
+          `names starting with '${reserved}' belong to the loader, and ` +
+          'reading one reaches its internals',
+        at: ref.start,
+      });
+      continue;
+    }
     const match = deny.match(ref.name);
     if (match?.kind === 'exact') {
       report({
@@ -228,7 +287,19 @@ function memberAccess(
     checkProperty(key, node.property.start, 'property');
     return;
   }
-  if (object.type !== 'Identifier') return;
+  if (object.type !== 'Identifier') {
+    // `(0, globalThis)[k]`, `[globalThis][0][k]`: the same reach, hidden
+    // behind an expression. Strings from process.env/argv are harmless.
+    if (STRING_TABLES.has(memberPath(object))) return;
+    const reached = reachedGlobal(object, bindings, deny);
+    if (!reached) return;
+    report({
+      what: `dynamic access [...] on an expression using ${reached}`,
+      why: 'a computed property name on a global object can reach eval',
+      at: node.start,
+    });
+    return;
+  }
   if (onDeniedModule) {
     report({
       what:
@@ -244,6 +315,124 @@ function memberAccess(
       at: node.start,
     });
   }
+}
+
+/**
+ * `Reflect.get(globalThis, 'ev' + 'al')` and its kin read a property by a
+ * computed key without a `[...]` in sight; refused when an argument uses
+ * a global object or a denied module.
+ */
+function keyedRead(
+  node: AnyNode,
+  bindings: ReadonlyMap<string, string>,
+  deny: DenyList,
+  report: (finding: CodeFinding) => void,
+): void {
+  const callee = calleeName(node.callee as AnyNode);
+  if (!KEYED_READERS.has(callee)) return;
+  for (const arg of node.arguments as AnyNode[]) {
+    const reached = reachedGlobal(arg, bindings, deny);
+    if (!reached) continue;
+    report({
+      what: `${callee}(...) on ${reached}`,
+      why: 'it reads a property by a key computed at run time, which can reach eval',
+      at: node.start,
+    });
+    return;
+  }
+}
+
+/**
+ * The global object or denied module binding an expression mentions (as
+ * a name it reads, at any depth), described for a message, or null.
+ */
+function reachedGlobal(
+  node: AnyNode,
+  bindings: ReadonlyMap<string, string>,
+  deny: DenyList,
+): string | null {
+  const pending: AnyNode[] = [node];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    if (current.type === 'Identifier') {
+      if (GLOBAL_VALUES.has(current.name)) return `'${current.name}'`;
+      const module = bindings.get(current.name);
+      if (module !== undefined && deny.match(module) !== null) {
+        return `'${current.name}' (denied module '${module}')`;
+      }
+      continue;
+    }
+    for (const [field, value] of Object.entries(current)) {
+      // Names after a dot and plain object keys are not reads of a name.
+      if (field === 'property' && !current.computed) continue;
+      if (field === 'key' && !current.computed) continue;
+      if (field === 'label') continue;
+      if (Array.isArray(value)) {
+        for (const item of value) if (isNode(item)) pending.push(item);
+      } else if (isNode(value)) {
+        pending.push(value);
+      }
+    }
+  }
+  return null;
+}
+
+function isNode(value: unknown): value is AnyNode {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === 'string'
+  );
+}
+
+/**
+ * The expression a destructuring pattern takes apart (`init` of a
+ * declaration, the right side of an assignment or default, the iterable
+ * of a for-of), or null for parameters and catch clauses.
+ */
+function destructuredFrom(pattern: AnyNode, ancestors: AnyNode[]): AnyNode | null {
+  let child = pattern;
+  for (let i = ancestors.length - 2; i >= 0; i--) {
+    const parent = ancestors[i]!;
+    switch (parent.type) {
+      case 'Property':
+      case 'ObjectPattern':
+      case 'ArrayPattern':
+      case 'RestElement':
+        child = parent;
+        continue;
+      case 'AssignmentPattern':
+        if (parent.left !== child) return null;
+        return parent.right;
+      case 'VariableDeclarator':
+        if (parent.id !== child) return null;
+        if (parent.init) return parent.init;
+        // `for (const { [k]: e } of list)`: the declarator has no init.
+        child = parent;
+        continue;
+      case 'AssignmentExpression':
+        return parent.left === child ? parent.right : null;
+      case 'VariableDeclaration':
+        child = parent;
+        continue;
+      case 'ForOfStatement':
+      case 'ForInStatement':
+        return parent.left === child ? parent.right : null;
+      default:
+        return null;
+    }
+  }
+  return null;
+}
+
+/** `a.b.c` for a chain of plain names, else ''. */
+function memberPath(node: AnyNode): string {
+  if (node.type === 'Identifier') return node.name;
+  if (node.type !== 'MemberExpression' || node.computed) return '';
+  const head = memberPath(node.object);
+  return head && node.property.type === 'Identifier'
+    ? `${head}.${node.property.name}`
+    : '';
 }
 
 function softProperty(key: string): boolean {
@@ -274,9 +463,11 @@ function isWriteTarget(node: AnyNode, ancestors: AnyNode[]): boolean {
 }
 
 function calleeName(callee: AnyNode): string {
-  if (callee.type !== 'MemberExpression' || callee.computed) return '';
+  if (callee.type !== 'MemberExpression') return '';
   const object = callee.object as AnyNode;
-  return object.type === 'Identifier' ? `${object.name}.${callee.property.name}` : '';
+  // `Reflect['get']` is `Reflect.get`.
+  const key = staticKey(callee.property, callee.computed);
+  return object.type === 'Identifier' && key !== null ? `${object.name}.${key}` : '';
 }
 
 /** The property name when it is known without running code, else null. */

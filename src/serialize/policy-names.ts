@@ -40,6 +40,8 @@ export const DEFAULT_DENY_NAMES: readonly string[] = Object.freeze([
   'dlopen',
   'require',
   'createRequire',
+  // process.getBuiltinModule('node:child_process') is require by another name.
+  'getBuiltinModule',
   'setuid',
   'setgid',
   // Modules whose whole purpose is running code or reaching internals.

@@ -29,6 +29,7 @@ import {
 } from './policy-modules.js';
 import { DEFAULT_DENY_NAMES, DenyList, showName } from './policy-names.js';
 import { Keyring, SignatureError, type SigningKeyInput } from './signing.js';
+import { RESERVED_PREFIX } from './source/factory-code.js';
 
 export { DEFAULT_DENY_NAMES } from './policy-names.js';
 export { SignatureError, SigningKeyError } from './signing.js';
@@ -398,7 +399,8 @@ export class Policy {
     const bindings = scan.moduleBindings
       ? [...scan.moduleBindings].map(([k, v]) => `${k}=${v}`).join(',')
       : '';
-    const key = `${scan.as ?? 'body'}|${bindings}|${code}`;
+    const key =
+      `${scan.as ?? 'body'}|${scan.reservedPrefix ?? ''}|${bindings}|${code}`;
     let finding = this.scans.get(key);
     if (finding === undefined) {
       finding = scanCode(code, { ...scan, deny: this.deny });
@@ -436,6 +438,8 @@ export class Policy {
       this.checkSourceCode(code, `function ${index}`, {
         as: 'expression',
         moduleBindings: importBindings(h.caps, holes, imports),
+        // Function text never reads the loader's own names.
+        reservedPrefix: RESERVED_PREFIX,
       });
     });
     imports.forEach((entry, i) => {

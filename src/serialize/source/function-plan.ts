@@ -10,6 +10,7 @@ import { locateExport } from '../locate.js';
 import { filePathOf, moduleIdFor } from '../module-ref.js';
 import { parsedScript, type AnyNode, type ParsedScript } from '../script-analysis.js';
 import { isDeclaredAround, isReassignable } from './bindings.js';
+import { RESERVED_PREFIX } from './factory-code.js';
 import { analyzeFunctionText, type FunctionText } from './function-text.js';
 import { builtinPathOf, isBuiltinGlobal } from './globals.js';
 import { carrySuperclass } from './superclass.js';
@@ -159,6 +160,18 @@ function planUncached(fn: Function, root: string, path: string): FunctionPlan {
       text.lexical === 'super'
         ? 'Send the class (or an instance of it) instead of the method.'
         : `Pass what '${text.lexical}' holds as an argument instead.`,
+    );
+  }
+  // The loader compiles the text next to its own helpers (factory-code.ts);
+  // a free name like theirs would read one instead of a global.
+  const reserved = text.free.find((name) => name.startsWith(RESERVED_PREFIX));
+  if (reserved !== undefined) {
+    throw refuseSelf(
+      path,
+      `${label(fn)} reads '${reserved}'; names starting with ` +
+        `'${RESERVED_PREFIX}' are reserved for the code that rebuilds ` +
+        'functions when a job is loaded',
+      'Rename the variable.',
     );
   }
   const script = parsedScript(scriptId, () => ({
