@@ -65,6 +65,33 @@ describe('policy on enqueue', () => {
     expect(result('source import in allowModules').refused).toBe(false);
   });
 
+  it('refuses source code that reaches globals or denied modules around the scan', () => {
+    const bypasses: Array<[string, RegExp]> = [
+      ['source process.getBuiltinModule', /property 'getBuiltinModule'/],
+      ['source destructures globalThis by a computed key', /destructuring of 'globalThis'/],
+      ['source destructures process by a computed key', /destructuring of 'process'/],
+      ['source (0, globalThis)[k]', /dynamic access .* using 'globalThis'/],
+      ['source [globalThis][0][k]', /dynamic access .* using 'globalThis'/],
+      ['source Reflect.get on globalThis', /Reflect\.get\(\.\.\.\) on 'globalThis'/],
+      ['source Reflect.get on process', /Reflect\.get\(\.\.\.\) on 'process'/],
+    ];
+    for (const [name, message] of bypasses) {
+      expect(result(name), name).toMatchObject({ refused: true, rule: 'denyNames' });
+      expect(result(name).message, name).toMatch(message);
+    }
+    expect(result('source reads process.env[k]').refused).toBe(false);
+  });
+
+  it("refuses a free name the loader reserves, like a capture named so", () => {
+    expect(result('source reads __dq$method')).toMatchObject({
+      refused: true,
+      error: 'NotSerializableError',
+    });
+    expect(result('source reads __dq$method').message).toMatch(
+      /reads '__dq\$method'; names starting with '__dq\$' are reserved/,
+    );
+  });
+
   it('refuses denied task names and a key ring that cannot sign', () => {
     expect(result('json task named exec')).toMatchObject({ refused: true, rule: 'denyNames' });
     expect(result('verifyKeys without signingKey')).toMatchObject({
