@@ -8,6 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckQueue, Worker } from '../src/index.js';
 import { registerTask } from '../src/serialize/index.js';
+import { openTestStore, PG_URL, withClient } from './helpers/postgres.js';
 import { removeTempDirs, tempDir } from './helpers/tmp.js';
 
 function echo(label: string): string {
@@ -51,6 +52,33 @@ describe('duckdb claims with planted extreme values', () => {
       expect(job.lastError?.message).toContain(field);
     } finally {
       await q.close();
+    }
+  });
+});
+
+describe.skipIf(!PG_URL)('postgres claims with planted extreme values', () => {
+  it.each([
+    ['attempts', 'attempts = 2147483647', 'attempts'],
+    ['timeout_ms', 'timeout_ms = 9223372036854775000', 'timeoutMs'],
+  ])('a planted %s fails that job, and the queue keeps running', async (_c, set, field) => {
+    const store = await openTestStore();
+    const q = await DuckQueue.open('', { store, serialization: 'json' });
+    try {
+      const bad = await q.enqueue(echo, { args: ['bad'], priority: 90 });
+      const good = await q.enqueue(echo, { args: ['good'] });
+      await withClient((c) =>
+        c.query(`UPDATE ${store.schema}.jobs SET ${set} WHERE id = $1`, [bad]),
+      );
+      const summary = await new Worker(q, { pollMs: 5 }).run({ untilEmpty: true });
+      expect(summary).toMatchObject({ done: 1, failed: 1 });
+      expect(await q.result(good)).toBe('good');
+      const job = await q.getJob(bad);
+      expect(job.status).toBe('failed');
+      expect(job.lastError?.name).toBe('InvalidJobRowError');
+      expect(job.lastError?.message).toContain(field);
+    } finally {
+      await q.close();
+      await store.close();
     }
   });
 });

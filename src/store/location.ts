@@ -35,3 +35,8 @@ export function checkStoreDirectory(location: string, store: string): void {
     );
   }
 }
+
+/** Raised for a database that holds no job queue (nothing was created). */
+export class NotAQueueError extends StoreLocationError {
+  override readonly name = 'NotAQueueError';
+}

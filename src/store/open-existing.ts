@@ -5,13 +5,12 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { openStore, type StoreName } from './index.js';
-import { StoreLocationError } from './location.js';
+import { NotAQueueError, StoreLocationError } from './location.js';
+import type { PostgresStoreOptions } from './postgres/options.js';
 import type { Store } from './types.js';
 
-/** Raised for a database file that holds no job queue. */
-export class NotAQueueError extends StoreLocationError {
-  override readonly name = 'NotAQueueError';
-}
+
+export { NotAQueueError };
 
 /**
  * Opens the queue stored at `location`, or throws StoreLocationError when
@@ -30,7 +29,8 @@ export async function openExistingStore(
     const duckdb = await import('./duckdb.js');
     return duckdb.openStore(location, { existingOnly: true });
   }
-  return openStore(kind, location);
+  const postgres: PostgresStoreOptions = { existingOnly: true };
+  return openStore(kind, location, postgres);
 }
 
 function checkSqliteQueue(location: string): void {

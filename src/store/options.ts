@@ -39,6 +39,7 @@ const POSTGRES: Record<keyof PostgresStoreOptions, true> = {
   applicationName: true,
   busyTimeoutMs: true,
   migrations: true,
+  existingOnly: true,
 };
 
 /** More connections than any PostgreSQL server accepts by default. */

@@ -67,6 +67,7 @@ import type {
   Store,
 } from './types.js';
 import { JOB_STATUSES } from './types.js';
+import { NotAQueueError } from './location.js';
 
 export {
   PostgresConnectError,
@@ -181,6 +182,15 @@ export class PostgresStore extends EventEmitter implements Store {
     } finally {
       client.release();
     }
+  }
+
+  /** True when this schema already holds the queue's tables. */
+  async holdsQueue(): Promise<boolean> {
+    const { rows } = await this.pool.query<{ found: string | null }>(
+      'SELECT to_regclass($1) AS found',
+      [this.table('duckqueue_migrations')],
+    );
+    return rows[0]?.found != null;
   }
 
   /** Names of the migrations applied to this schema, in order. */
@@ -633,11 +643,21 @@ export async function openStore(
 ): Promise<PostgresStore> {
   const resolved = resolvePostgresOptions(location, options);
   const store = new PostgresStore(resolved, await loadDriver());
+  let hasQueue = true;
   try {
-    await store.migrate();
+    if (resolved.existingOnly) hasQueue = await store.holdsQueue();
+    if (hasQueue) await store.migrate();
   } catch (err) {
     await store.close().catch(() => undefined);
     throw connectFailure(resolved, err);
+  }
+  if (!hasQueue) {
+    await store.close().catch(() => undefined);
+    throw new NotAQueueError(
+      redact(resolved.connectionString),
+      `schema '${resolved.schema}' of ${redact(resolved.connectionString)} ` +
+        'holds no job queue; nothing was created',
+    );
   }
   return store;
 }

@@ -48,6 +48,11 @@ export interface PostgresStoreOptions extends StoreOptions {
    * Default none.
    */
   migrations?: readonly SqlMigration[];
+  /**
+   * Refuse a schema that holds no job queue yet instead of creating it
+   * (readers such as `duckqueue stats` and `export`). Default false.
+   */
+  existingOnly?: boolean;
 }
 
 export interface ResolvedPostgresOptions {
@@ -59,6 +64,7 @@ export interface ResolvedPostgresOptions {
   applicationName: string;
   busyTimeoutMs: number | null;
   migrations: readonly SqlMigration[];
+  existingOnly: boolean;
 }
 
 export const POSTGRES_DEFAULTS = {
@@ -78,6 +84,7 @@ const OPTION_NAMES: readonly (keyof PostgresStoreOptions)[] = [
   'applicationName',
   'busyTimeoutMs',
   'migrations',
+  'existingOnly',
 ];
 
 // Plain identifiers need no quoting anywhere (SQL, the search_path startup
@@ -152,7 +159,17 @@ export function resolvePostgresOptions(
       'expected an array of { name, sql }',
     );
   }
+  if (
+    options.existingOnly !== undefined &&
+    typeof options.existingOnly !== 'boolean'
+  ) {
+    throw new PostgresOptionError(
+      'existingOnly',
+      `expected true or false, got ${String(options.existingOnly)}`,
+    );
+  }
   return {
+    existingOnly: options.existingOnly ?? false,
     connectionString,
     schema,
     poolSize: positiveInteger(
