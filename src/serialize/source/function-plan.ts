@@ -162,18 +162,6 @@ function planUncached(fn: Function, root: string, path: string): FunctionPlan {
         : `Pass what '${text.lexical}' holds as an argument instead.`,
     );
   }
-  // The loader compiles the text next to its own helpers (factory-code.ts);
-  // a free name like theirs would read one instead of a global.
-  const reserved = text.free.find((name) => name.startsWith(RESERVED_PREFIX));
-  if (reserved !== undefined) {
-    throw refuseSelf(
-      path,
-      `${label(fn)} reads '${reserved}'; names starting with ` +
-        `'${RESERVED_PREFIX}' are reserved for the code that rebuilds ` +
-        'functions when a job is loaded',
-      'Rename the variable.',
-    );
-  }
   const script = parsedScript(scriptId, () => ({
     source: inspector.scriptSource(scriptId),
     url,
@@ -206,6 +194,19 @@ function planUncached(fn: Function, root: string, path: string): FunctionPlan {
     root,
     text.superclass?.identifier,
   );
+  // The loader compiles the text next to its own helpers (factory-code.ts):
+  // a free name like theirs, defined nowhere here, would read one of them.
+  // (Captured ones are refused by the encoder, naming the capture.)
+  const reserved = found.missing.find((name) => name.startsWith(RESERVED_PREFIX));
+  if (reserved !== undefined) {
+    throw refuseSelf(
+      path,
+      `${label(fn)} reads '${reserved}'; names starting with ` +
+        `'${RESERVED_PREFIX}' are reserved for the code that rebuilds ` +
+        'functions when a job is loaded',
+      'Rename the variable.',
+    );
+  }
   const early = found.uninitialized.find((name) => plan.text.free.includes(name));
   if (early !== undefined) {
     const err = refuseSelf(
