@@ -401,6 +401,23 @@ describe('duckqueue stats', () => {
     expect(run.code, run.err).toBe(0);
     expect(run.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     expect(run.out.replace(/[│\s]/g, '')).toContain('\\u001b]0;owned');
+    // Planted bytes where text belongs, and a C1 control JSON leaves raw.
+    const sqlite = new Database(db);
+    sqlite
+      .prepare(`UPDATE jobs SET fn_name = X'1b5b324a', queue = 'q\u009b1m',
+        error_message = 'csi \u009b2J'`)
+      .run();
+    sqlite.close();
+    for (const args of [['stats', db], ['stats', db, '--json']]) {
+      const again = await cli(args);
+      expect(again.code, again.err).toBe(0);
+      expect(again.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
+    const json = JSON.parse((await cli(['stats', db, '--json'])).out);
+    expect(json.recentFailures[0].error).toContain('csi \u009b2J');
+    const nosuch = await cli(['stats', db, '--queue', 'nosuch']);
+    expect(nosuch.err).toContain('q\\u009b1m');
+    expect(nosuch.err).not.toMatch(/[\u007f-\u009f\u001b]/);
   });
 
   it('lists recent failures with their whole error message', async () => {

@@ -15,7 +15,7 @@ import {
   type Store,
 } from '../store/types.js';
 import { checkQueueName } from './options.js';
-import { printable } from './printable.js';
+import { printable, printableJson } from './printable.js';
 
 const USAGE = `usage: duckqueue stats <db> [options]
 
@@ -87,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
         `duckqueue stats: no job is stored in queue '${v.queue}' ` +
           '(none was enqueued there, or all were purged). ' +
           (known.length > 0
-            ? `Queues with jobs: ${known.join(', ')}`
+            ? `Queues with jobs: ${known.map(printable).join(', ')}`
             : 'This database holds no jobs at all.'),
       );
     }
@@ -107,8 +107,9 @@ export async function run(argv: string[]): Promise<number> {
       recent.splice(failures);
     }
     if (v.json) {
+      // JSON escapes C0 controls itself; DEL and C1 are added here.
       console.log(
-        JSON.stringify(
+        printableJson(JSON.stringify(
           {
             queues: Object.fromEntries(rows.map((r) => [r.queue, r.counts])),
             recentFailures: recent.map((j) => ({
@@ -123,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
           },
           null,
           2,
-        ),
+        )),
       );
       return 0;
     }

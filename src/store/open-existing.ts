@@ -29,8 +29,11 @@ export async function openExistingStore(
     const duckdb = await import('./duckdb.js');
     return duckdb.openStore(location, { existingOnly: true });
   }
-  const postgres: PostgresStoreOptions = { existingOnly: true };
-  return openStore(kind, location, postgres);
+  if (kind === 'postgres') {
+    const postgres: PostgresStoreOptions = { existingOnly: true };
+    return openStore(kind, location, postgres);
+  }
+  return openStore(kind, location);
 }
 
 function checkSqliteQueue(location: string): void {
