@@ -244,6 +244,25 @@ describe('duckqueue worker', () => {
     expect(existsSync(fresh)).toBe(true);
   });
 
+  it('adds no queue to another database without --create, and never to a directory', async () => {
+    const dir = tempDir();
+    const other = join(dir, 'notes.db');
+    const sqlite = new Database(other);
+    sqlite.exec('CREATE TABLE notes (x)');
+    sqlite.close();
+    const before = readFileSync(other);
+    const refused = await cli(['worker', other, '--until-empty']);
+    expect(refused.code, refused.err).toBe(1);
+    expect(refused.err).toMatch(/without a job queue.*Pass --create/);
+    expect(readFileSync(other).equals(before)).toBe(true);
+    const folder = await cli(['worker', dir, '--until-empty']);
+    expect(folder.code, folder.err).toBe(1);
+    expect(folder.err).toMatch(/cannot be opened as a SQLite database/);
+    expect(folder.err).not.toMatch(/\n\s+at /);
+    const added = await cli(['worker', other, '--create', '--until-empty']);
+    expect(added.code, added.err).toBe(0);
+  });
+
   it('applies --allow-module and --strict to the jobs it loads', async () => {
     const { ids } = JSON.parse(
       await runChild(JOB_CHILD, ['enqueue', db, 'add', '[2, 3]']),
@@ -349,6 +368,15 @@ describe('unserved-queue warnings', () => {
     now += 300_000;
     await watch.check();
     expect(warned().slice(3).sort()).toEqual(['bulk', 'late', 'mail']);
+    // A name with ':' is spelt with its weight, or --queue would split it.
+    await q.enqueue(double, { args: [1], queue: 'mail:3' });
+    await watch.check({ force: true });
+    const colon = lines.find(
+      (l) => (l.meta as { queue?: string } | undefined)?.queue === 'mail:3',
+    );
+    expect(colon?.meta).toMatchObject({
+      fix: expect.stringMatching(/add --queue mail:3:1 to/),
+    });
     await q.close();
   });
 });

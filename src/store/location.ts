@@ -39,4 +39,12 @@ export function checkStoreDirectory(location: string, store: string): void {
 /** Raised for a database that holds no job queue (nothing was created). */
 export class NotAQueueError extends StoreLocationError {
   override readonly name = 'NotAQueueError';
+  constructor(
+    location: string,
+    message: string,
+    /** 'no-queue': a database without queue tables; else not a database. */
+    readonly found: 'no-queue' | 'not-a-database' = 'no-queue',
+  ) {
+    super(location, message);
+  }
 }

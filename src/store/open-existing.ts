@@ -36,7 +36,8 @@ export async function openExistingStore(
   return openStore(kind, location);
 }
 
-function checkSqliteQueue(location: string): void {
+/** Throws NotAQueueError unless `location` is a SQLite job queue. */
+export function checkSqliteQueue(location: string): void {
   let sqlite: Database.Database;
   try {
     sqlite = new Database(location, { readonly: true, fileMustExist: true });
@@ -45,6 +46,7 @@ function checkSqliteQueue(location: string): void {
       location,
       `'${location}' cannot be opened as a SQLite database ` +
         `(${(cause as Error).message})`,
+      'not-a-database',
     );
   }
   try {
@@ -64,6 +66,7 @@ function checkSqliteQueue(location: string): void {
     throw new NotAQueueError(
       location,
       `'${location}' is not a SQLite database (${(err as Error).message})`,
+      'not-a-database',
     );
   } finally {
     sqlite.close();

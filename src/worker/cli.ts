@@ -13,6 +13,8 @@ import { checkQueueName, resolveQueueOptions } from '../queue/options.js';
 import { createSerializer } from '../serialize/index.js';
 import type { PolicyOptions } from '../serialize/policy.js';
 import type { SerializationName } from '../serialize/types.js';
+import { NotAQueueError } from '../store/location.js';
+import { checkSqliteQueue } from '../store/open-existing.js';
 import type { IsolationMode } from './isolation/options.js';
 import {
   MAX_QUEUE_WEIGHT,
@@ -209,6 +211,24 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 1;
   }
+  // A worker must not quietly add its tables to another application's
+  // database, nor fail with a driver stack on a directory.
+  if (store === 'sqlite' && existsSync(db) && !isEmptyFile(db)) {
+    try {
+      checkSqliteQueue(db);
+    } catch (err) {
+      if (!(err instanceof NotAQueueError)) throw err;
+      if (!(v.create && err.found === 'no-queue')) {
+        console.error(
+          `duckqueue worker: ${err.message}` +
+            (err.found === 'no-queue'
+              ? '. Pass --create to add a job queue to this database.'
+              : ''),
+        );
+        return 1;
+      }
+    }
+  }
   const q = await DuckQueue.open(db, queueOptions);
   q.on('recovered', (r) =>
     log.warn('took back jobs whose worker stopped reporting', {
@@ -282,4 +302,9 @@ async function registerTypeScriptLoader(log: ReturnType<typeof consoleLogger>) {
   } catch {
     log.debug('tsx not available: job modules must be JavaScript');
   }
+}
+
+function isEmptyFile(file: string): boolean {
+  const stat = statSync(file);
+  return stat.isFile() && stat.size === 0;
 }

@@ -73,7 +73,10 @@ export class UnservedQueueWatch {
           queue: name,
           pending,
           delayed,
-          fix: `add --queue ${name} to this worker or start one with it`,
+          // A name with ':' needs its weight spelt out on the command line.
+          fix:
+            `add --queue ${name.includes(':') ? `${name}:1` : name} to this ` +
+            'worker or start one with it',
         });
       }
     } catch (err) {
