@@ -42,9 +42,10 @@ function thrown(run: () => unknown): unknown {
 
 describe('a preload path that names no file', () => {
   it.each([
-    ['./nope.mjs', /no file at .*nope\.mjs/],
-    ['/nowhere/jobs.mjs', /no file at \/nowhere\/jobs\.mjs/],
+    ['./nope.mjs', /no file at .*nope\.mjs.*relative to the working/],
+    ['/nowhere/jobs.mjs', /no file at \/nowhere\/jobs\.mjs \([^,]*\); fix/],
     ['file:///nowhere/jobs.mjs', /no file at \/nowhere\/jobs\.mjs/],
+    ['./test/fixtures', /is a directory, not a module file/],
   ])('%s is refused when the Worker is created', async (path, message) => {
     const q = await openQueue();
     const err = thrown(

@@ -29,6 +29,20 @@ async function plant(file: string, sql: string): Promise<void> {
   }
 }
 
+/** A worker drains the queue: the planted job fails, the other runs. */
+async function expectOnlyPlantedJobFailed(
+  q: DuckQueue,
+  jobs: { bad: string; good: string; field: string },
+): Promise<void> {
+  const summary = await new Worker(q, { pollMs: 5 }).run({ untilEmpty: true });
+  expect(summary).toMatchObject({ done: 1, failed: 1 });
+  expect(await q.result(jobs.good)).toBe('good');
+  const job = await q.getJob(jobs.bad);
+  expect(job.status).toBe('failed');
+  expect(job.lastError?.name).toBe('InvalidJobRowError');
+  expect(job.lastError?.message).toContain(jobs.field);
+}
+
 describe('duckdb claims with planted extreme values', () => {
   it.each([
     ['attempts', 'attempts = 2147483647', 'attempts'],
@@ -43,13 +57,7 @@ describe('duckdb claims with planted extreme values', () => {
 
     q = await DuckQueue.open(file, { store: 'duckdb', serialization: 'json' });
     try {
-      const summary = await new Worker(q, { pollMs: 5 }).run({ untilEmpty: true });
-      expect(summary).toMatchObject({ done: 1, failed: 1 });
-      expect(await q.result(good)).toBe('good');
-      const job = await q.getJob(bad);
-      expect(job.status).toBe('failed');
-      expect(job.lastError?.name).toBe('InvalidJobRowError');
-      expect(job.lastError?.message).toContain(field);
+      await expectOnlyPlantedJobFailed(q, { bad, good, field });
     } finally {
       await q.close();
     }
@@ -69,13 +77,7 @@ describe.skipIf(!PG_URL)('postgres claims with planted extreme values', () => {
       await withClient((c) =>
         c.query(`UPDATE ${store.schema}.jobs SET ${set} WHERE id = $1`, [bad]),
       );
-      const summary = await new Worker(q, { pollMs: 5 }).run({ untilEmpty: true });
-      expect(summary).toMatchObject({ done: 1, failed: 1 });
-      expect(await q.result(good)).toBe('good');
-      const job = await q.getJob(bad);
-      expect(job.status).toBe('failed');
-      expect(job.lastError?.name).toBe('InvalidJobRowError');
-      expect(job.lastError?.message).toContain(field);
+      await expectOnlyPlantedJobFailed(q, { bad, good, field });
     } finally {
       await q.close();
       await store.close();

@@ -1,7 +1,7 @@
 // Isolation options of a Worker: where jobs run, how much memory they get,
 // and what a sandboxed child process may touch. Defaults live here.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../../queue/errors.js';
@@ -255,11 +255,21 @@ function preloadSpecifier(option: string, value: unknown): string {
 // Each isolate imports its preload modules when it starts: a missing file
 // would fail every isolate, and with them every job the worker claims.
 function checkPreloadFile(option: string, value: string, file: string): void {
-  if (existsSync(file)) return;
-  throw new InvalidOptionError(
-    option,
-    `no file at ${file} (${describe(value)}, relative to the working ` +
-      `directory ${process.cwd()}); fix the path, or give an installed ` +
-      'package by its name',
-  );
+  if (!existsSync(file)) {
+    const relative = path.isAbsolute(value) || value.startsWith('file:')
+      ? ''
+      : `, relative to the working directory ${process.cwd()}`;
+    throw new InvalidOptionError(
+      option,
+      `no file at ${file} (${describe(value)}${relative}); fix the path, ` +
+        'or give an installed package by its name',
+    );
+  }
+  if (!statSync(file).isFile()) {
+    throw new InvalidOptionError(
+      option,
+      `${file} (${describe(value)}) is a directory, not a module file; ` +
+        'name the file to import, e.g. its index.js',
+    );
+  }
 }
