@@ -83,19 +83,22 @@ export function serveJobs(channel: IsolateChannel): void {
   const run = async (message: RunMessage): Promise<void> => {
     const { jobId } = message;
     current = jobId;
+    // Each stage that can fail reports which one it was.
+    const failed = (stage: 'load' | 'run' | 'encode', error: unknown) => {
+      current = null;
+      return channel.send({
+        type: 'result',
+        jobId,
+        ok: false,
+        stage,
+        error: toWireError(error),
+      });
+    };
     let call: LoadedCall;
     try {
       call = await loaderFor(message.format).deserialize(message.payload);
     } catch (error) {
-      current = null;
-      await channel.send({
-        type: 'result',
-        jobId,
-        ok: false,
-        stage: 'load',
-        error: toWireError(error),
-      });
-      return;
+      return failed('load', error);
     }
     let result: unknown;
     try {
@@ -105,29 +108,13 @@ export function serveJobs(channel: IsolateChannel): void {
         : call.args;
       result = await call.fn(...args);
     } catch (error) {
-      current = null;
-      await channel.send({
-        type: 'result',
-        jobId,
-        ok: false,
-        stage: 'run',
-        error: toWireError(error),
-      });
-      return;
+      return failed('run', error);
     }
     let value: Uint8Array | null = null;
     try {
       if (result !== undefined) value = serialize(result);
     } catch (error) {
-      current = null;
-      await channel.send({
-        type: 'result',
-        jobId,
-        ok: false,
-        stage: 'encode',
-        error: toWireError(error),
-      });
-      return;
+      return failed('encode', error);
     }
     current = null;
     await channel.send({ type: 'result', jobId, ok: true, value });
