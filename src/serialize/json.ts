@@ -12,7 +12,8 @@ import type { Backend, EncodedCall } from './backend.js';
 import type { OpenedEnvelope } from './envelope.js';
 import { DeserializationError, NotSerializableError } from './errors.js';
 import { taskByName, taskNameOf } from './task-registry.js';
-import type { Call, LoadedCall, PayloadMeta } from './types.js';
+import { sharedHeader } from './shared-headers.js';
+import type { Call, LoadedCall } from './types.js';
 import { checkData } from './value-check.js';
 
 export const JSON_FORMAT = 'json';
@@ -40,24 +41,9 @@ function encodeJson(call: Call): EncodedCall {
   const text = JSON.stringify(SuperJSON.serialize(call.args));
   return {
     format: JSON_FORMAT,
-    header: headerFor(call.fn.name, name),
+    header: sharedHeader({ fnName: call.fn.name, task: name }),
     body: encoder.encode(text),
   };
-}
-
-// Frozen and shared per task, so the envelope writer and the policy do
-// their work on it once.
-const headers = new Map<string, PayloadMeta>();
-
-function headerFor(fnName: string, task: string): PayloadMeta {
-  const key = `${task}\u0000${fnName}`;
-  let header = headers.get(key);
-  if (!header) {
-    header = Object.freeze({ fnName, task });
-    if (headers.size >= 1024) headers.clear();
-    headers.set(key, header);
-  }
-  return header;
 }
 
 async function decodeJson(payload: OpenedEnvelope): Promise<LoadedCall> {

@@ -40,7 +40,8 @@ import type { Backend, EncodedCall } from '../backend.js';
 import type { OpenedEnvelope } from '../envelope.js';
 import { DeserializationError, SerializationError } from '../errors.js';
 import type { ResolvedSerializerOptions } from '../options.js';
-import type { Call, LoadedCall, PayloadMeta } from '../types.js';
+import { sharedHeader } from '../shared-headers.js';
+import type { Call, LoadedCall } from '../types.js';
 import { SourceEncoder, type SourceBody } from './encode.js';
 import { factoryCode } from './factory-code.js';
 import { loadSourceBody, readSourceBody } from './load.js';
@@ -65,7 +66,7 @@ export function encodeSource(
   options.policy.checkOutgoingSource(body, compiledCode(body), bytes);
   return {
     format: SOURCE_FORMAT,
-    header: headerFor(call.fn.name),
+    header: sharedHeader({ fnName: call.fn.name }),
     body: bytes,
   };
 }
@@ -78,19 +79,6 @@ function* compiledCode(body: SourceBody): Iterable<[string, string]> {
     const names = hole.caps.map((c) => c[0]);
     yield [`function ${index}`, factoryCode(hole, names)];
   }
-}
-
-// Frozen and shared per name, so the envelope writer encodes it once.
-const headers = new Map<string, PayloadMeta>();
-
-function headerFor(fnName: string): PayloadMeta {
-  let header = headers.get(fnName);
-  if (!header) {
-    header = Object.freeze({ fnName });
-    if (headers.size >= 1024) headers.clear();
-    headers.set(fnName, header);
-  }
-  return header;
 }
 
 export async function decodeSource(
