@@ -10,8 +10,6 @@ import type { PostgresStoreOptions } from './postgres/options.js';
 import type { Store } from './types.js';
 
 
-export { NotAQueueError };
-
 /**
  * Opens the queue stored at `location`, or throws StoreLocationError when
  * there is no file there, or NotAQueueError when the file is a database
